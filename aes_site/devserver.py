@@ -1,0 +1,83 @@
+"""`make run`: migrate, load the demo data once, then run Redis (if needed), a Celery worker and the web server.
+
+Ctrl-C stops them all. Everything lives under AES_DATA_DIR (default ./var), so a second run reuses it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aes_site.settings")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    data_dir = Path(os.environ.get("AES_DATA_DIR", REPO / "var")).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    children: list[tuple[str, subprocess.Popen]] = []
+
+    def stop_all(*_):
+        for name, proc in reversed(children):
+            if proc.poll() is None:
+                print(f"stopping {name} ...", flush=True)
+                proc.terminate()
+        for _name, proc in reversed(children):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        children.clear()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    try:
+        if not os.environ.get("REDIS_URL"):
+            from aes_site.services import start_redis
+
+            redis_proc, url = start_redis(data_dir / "redis", port=int(os.environ.get("AES_REDIS_PORT", "0")) or None)
+            children.append(("redis", redis_proc))
+            os.environ["REDIS_URL"] = url
+            print(f"Started Redis at {url} (data in {data_dir / 'redis'})", flush=True)
+
+        manage = [sys.executable, str(REPO / "manage.py")]
+        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], check=True)
+        subprocess.run([*manage, "bootstrap_demo"], check=True)
+
+        host = os.environ.get("AES_HOST", "127.0.0.1")
+        port = os.environ.get("AES_PORT", "8000")
+        worker = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aes_site",
+            "worker",
+            "-Q",
+            "default,gpu",
+            "--concurrency",
+            os.environ.get("AES_WORKER_CONCURRENCY", "1"),
+            "--loglevel",
+            "INFO",
+        ]
+        children.append(("celery worker", subprocess.Popen(worker, cwd=REPO)))
+        children.append(("web server", subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"])))
+        print(f"\nielts-aes is running at http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
+        while all(proc.poll() is None for _, proc in children):
+            time.sleep(1)
+        dead = [name for name, proc in children if proc.poll() is not None]
+        print(f"{', '.join(dead)} exited; stopping the rest", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"set-up step failed: {' '.join(map(str, exc.cmd))}", file=sys.stderr)
+        return exc.returncode
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""Load the bundled essays once and make sure an admin account exists (used by `make run`)."""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from labeling.importers import import_bundled_demo
+from labeling.models import Essay
+
+
+class Command(BaseCommand):
+    help = "Import the bundled demo essays (once) and create the admin account."
+
+    def handle(self, *args, **options):
+        if Essay.objects.exists():
+            self.stdout.write(f"Demo data present ({Essay.objects.count()} essays); not importing again.")
+        else:
+            self.stdout.write("Importing the bundled essays ...")
+            import_bundled_demo(stdout=self.stdout)
+
+        password_file = settings.DATA_DIR / "admin-password.txt"
+        user_model = get_user_model()
+        admin = user_model.objects.filter(username="admin").first()
+        if admin is None:
+            password = secrets.token_urlsafe(12)
+            user_model.objects.create_superuser("admin", "admin@example.org", password)
+            password_file.write_text(password + "\n")
+            password_file.chmod(0o600)
+        password = password_file.read_text().strip() if password_file.exists() else "(changed by you)"
+        self.stdout.write(self.style.SUCCESS(f"Admin login: admin / {password}"))

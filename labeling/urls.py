@@ -1,0 +1,3 @@
+"""Routes of the labeling app; each area adds its own include here."""
+
+urlpatterns = []

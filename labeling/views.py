@@ -1,0 +1,26 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from .models import Essay, ModelVersion, TrainingRound
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def home(request):
+    context = {}
+    if request.user.is_staff:
+        context = {
+            "essay_counts": {
+                split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
+            },
+            "rounds": TrainingRound.objects.all()[:5],
+            "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
+        }
+    return render(request, "home.html", context)

@@ -1,0 +1,204 @@
+"""Shared fixtures: a real Redis, real Celery workers, a real browser.
+
+With DATABASE_URL / REDIS_URL set (CI) the suite uses that PostgreSQL and Redis; without them it uses SQLite and a
+Redis server it starts itself.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+_redis_proc = None
+
+
+def pytest_configure(config):
+    global _redis_proc
+    # Keep artifacts written by tests away from the developer's own var/.
+    os.environ.setdefault("AES_ARTIFACTS_DIR", tempfile.mkdtemp(prefix="aes-test-artifacts-"))
+    if not os.environ.get("REDIS_URL"):
+        from aes_site.services import start_redis
+
+        _redis_proc, url = start_redis(Path(tempfile.mkdtemp(prefix="aes-test-redis-")))
+        os.environ["REDIS_URL"] = url
+        # pytest-django loaded the settings before this hook: point them (and Celery) at this Redis too.
+        from django.conf import settings
+
+        from aes_site.celery import app
+
+        settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+        app.conf.update(broker_url=url, result_backend=url)
+
+
+def pytest_unconfigure(config):
+    if _redis_proc is not None:
+        _redis_proc.terminate()
+        _redis_proc.wait(timeout=10)
+
+
+def database_url_for_subprocess() -> str:
+    """The URL of the test database pytest-django created, for worker subprocesses."""
+    from django.db import connection
+
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    auth = s["USER"] + (f":{s['PASSWORD']}" if s["PASSWORD"] else "")
+    return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+class CeleryWorker:
+    """A real `celery worker` process on the test database and the test Redis."""
+
+    def __init__(self, name: str, queues: str = "default,gpu"):
+        self.name = name
+        self.queues = queues
+        self.proc: subprocess.Popen | None = None
+        self.log_path = Path(tempfile.mkdtemp(prefix="aes-worker-")) / f"{name}.log"
+
+    def start(self, timeout: float = 60.0) -> "CeleryWorker":
+        env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), PYTHONUNBUFFERED="1")
+        env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "aes_site",
+                "worker",
+                "-n",
+                f"{self.name}@%h",
+                "-Q",
+                self.queues,
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self.log_path.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        from aes_site.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log()}")
+            replies = app.control.ping(timeout=1.0)
+            if any(self.hostname in reply for reply in replies):
+                return self
+        raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log()}")
+
+    @property
+    def hostname(self) -> str:
+        import socket
+
+        return f"{self.name}@{socket.gethostname()}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL, as when a machine dies mid-task."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db):
+    """Start real worker processes; they see committed data only, hence transactional_db."""
+    from aes_site.celery import app
+
+    app.control.purge()
+    workers: list[CeleryWorker] = []
+
+    def start(name: str = "w1", queues: str = "default,gpu") -> CeleryWorker:
+        worker = CeleryWorker(name, queues).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_factory):
+    return celery_worker_factory()
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (no browser download)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    # Playwright's sync API runs an event loop; Django's async-safety check would refuse DB access in tests.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth import get_user_model
+
+    def make(username: str, password: str = "pw-for-tests-1", staff: bool = False, superuser: bool = False):
+        user_model = get_user_model()
+        if superuser:
+            return user_model.objects.create_superuser(username, f"{username}@example.org", password)
+        return user_model.objects.create_user(username, f"{username}@example.org", password, is_staff=staff)
+
+    return make
+
+
+@pytest.fixture
+def login(page, live_server):
+    def do(username: str, password: str = "pw-for-tests-1"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+
+    return do
