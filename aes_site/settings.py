@@ -112,6 +112,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
+# A round step whose worker has not heart-beaten for this long is marked failed (worker killed, machine lost).
+ROUND_HEARTBEAT_TIMEOUT = float(os.environ.get("AES_HEARTBEAT_TIMEOUT", "120"))
+
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")
 EMBEDDING_MODEL = os.environ.get("AES_EMBEDDING_MODEL", "packaged:all-minilm-l6-v2")

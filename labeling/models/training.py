@@ -82,6 +82,8 @@ class TrainingRound(models.Model):
     config = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=16, choices=RoundStatus.choices, default=RoundStatus.PENDING, db_index=True)
     cancel_requested = models.BooleanField(default=False)
+    # Set while the round runs: two rounds cannot train the same base model at once.
+    active_model_key = models.CharField(max_length=300, null=True, blank=True, unique=True)
     error = models.TextField(blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
