@@ -70,9 +70,14 @@ def worker_name() -> str:
 # --- launching ---------------------------------------------------------------------------------------------------
 
 
+def model_key_of(config: dict, recipe: str) -> str:
+    """The base model a round trains: two rounds may not train the same one at once."""
+    return str(config.get("model_key") or config.get("policy", {}).get("model") or recipe)
+
+
 def launch_round(recipe: str, config: dict, user=None, dispatch: bool = True) -> TrainingRound:
     """Create a round with its steps and start it. `config` is the resolved recipe (see rl.config)."""
-    model_key = str(config.get("model", {}).get("name_or_path") or config.get("model_key") or recipe)
+    model_key = model_key_of(config, recipe)
     for _ in range(5):
         try:
             with transaction.atomic():
@@ -292,7 +297,7 @@ def reap_stale_steps(timeout: float | None = None, worker_prefix: str | None = N
 
 def retry_round(training_round: TrainingRound) -> TrainingRound:
     """Resume a failed or cancelled round from its first unfinished step; finished steps are kept."""
-    model_key = str(training_round.config.get("model", {}).get("name_or_path") or training_round.recipe)
+    model_key = model_key_of(training_round.config, training_round.recipe)
     with transaction.atomic():
         locked = TrainingRound.objects.select_for_update().get(pk=training_round.pk)
         if locked.status not in {RoundStatus.FAILED, RoundStatus.CANCELLED}:

@@ -26,3 +26,17 @@ def gpu_run_step(step_id: int) -> None:
 def fail_steps_interrupted_on_this_host(sender=None, **kwargs):
     """A worker that starts again on a host has lost whatever that host's dead workers were running."""
     rounds.reap_stale_steps()
+
+
+@shared_task(bind=True, acks_late=True)
+def gpu_train_scorer(self, promote: bool = False, include_human: bool = True) -> int:
+    """Train a scorer version outside a round; progress goes to the task state (PROGRESS meta)."""
+    from .scoring import train_scorer_version
+
+    def progress(done, total, message=""):
+        self.update_state(state="PROGRESS", meta={"done": done, "total": total, "message": message})
+
+    version = train_scorer_version(progress=progress, include_human=include_human)
+    if promote:
+        version.promote(note="gpu_train_scorer task")
+    return version.pk

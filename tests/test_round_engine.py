@@ -6,7 +6,7 @@ from django.utils import timezone
 from labeling import rounds
 from labeling.models import RoundStatus, RoundStep, TrainingRound
 
-CONFIG = {"model": {"name_or_path": "packaged:smollm2-135m-instruct"}}
+CONFIG = {"policy": {"model": "packaged:smollm2-135m-instruct"}}
 
 
 def launch(config=CONFIG):
@@ -28,7 +28,7 @@ def test_two_rounds_cannot_train_the_same_model_at_once():
     first = launch()
     with pytest.raises(rounds.RoundError, match="already training packaged:smollm2-135m-instruct"):
         launch()
-    other_model = launch({"model": {"name_or_path": "/models/llama-3b"}})
+    other_model = launch({"model_key": "/models/llama-3b"})
     assert other_model.number == first.number + 1
 
 

@@ -1,0 +1,247 @@
+"""The bodies of a round's steps (see labeling/rounds.py for how they are claimed and run).
+
+Each body is idempotent: a retried step finds what an earlier attempt stored and does not store it twice.
+No database transaction is held while a model trains or generates.
+"""
+
+from django.db.models import Q
+
+from .models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
+from .rounds import StepContext, StepSkipped
+
+DEFAULT_EVAL_ESSAYS = 20
+
+
+def recipe(context: StepContext):
+    from rl.config import recipe_from_dict
+
+    return recipe_from_dict({k: v for k, v in context.config.items() if k not in {"round", "overrides", "model_key"}})
+
+
+def round_setting(context: StepContext, key: str, default):
+    return context.config.get("round", {}).get(key, default)
+
+
+def step_metrics(context: StepContext, name: str) -> dict:
+    return RoundStep.objects.get(training_round=context.training_round, name=name).metrics
+
+
+def forward_training_logs(context: StepContext):
+    """rl trainers report dicts (step, max_steps, loss, reward, kl, ...): show them as progress and curves."""
+
+    def report(logs: dict) -> None:
+        numbers = {k: v for k, v in logs.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+        context.record(**numbers)
+        context.progress(int(logs.get("step", 0)), int(logs.get("max_steps", 0) or 0))
+
+    return report
+
+
+def round_scorer(context: StepContext):
+    """The scorer this round rewards and judges with: the one its first step trained, else the promoted one."""
+    from .scoring import load_scorer_version
+
+    version_id = step_metrics(context, "train_scorer").get("scorer_version")
+    version = ModelVersion.objects.get(pk=version_id) if version_id else ModelVersion.promoted(ModelKind.SCORER)
+    if version is None:
+        raise LookupError("no scorer: the round's first step did not train one and none is promoted")
+    return version, load_scorer_version(version)
+
+
+def train_scorer(context: StepContext) -> dict:
+    from .scoring import consensus_human_labels, train_scorer_version
+
+    settings = context.config.get("scorer", {})
+    promoted = ModelVersion.promoted(ModelKind.SCORER)
+    human_ratings = sum(entry["n"] for entry in consensus_human_labels().values())
+    if promoted and promoted.data_snapshot.get("human_ratings", 0) == human_ratings and not settings.get("always"):
+        raise StepSkipped(f"no new human labels since {promoted}; the round uses it")
+    context.log(f"training a scorer on published bands plus {human_ratings} approved human ratings")
+    version = train_scorer_version(
+        settings.get("config", {}),
+        training_round=context.training_round,
+        progress=lambda done, total, message="": context.progress(done, total, message),
+        max_published=settings.get("max_published"),
+        max_test=settings.get("max_test"),
+    )
+    if promoted is None:
+        version.promote(note=f"first scorer (round {context.training_round.number})")
+    test = version.metrics.get("test", {})
+    return {"scorer_version": version.pk, "qwk": test.get("qwk"), "mae": test.get("mae")}
+
+
+def sft(context: StepContext) -> dict:
+    from rl import train_sft
+
+    config = recipe(context)
+    if "sft" not in config.stage:
+        raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
+    result = train_sft.run(config, progress=forward_training_logs(context))
+    return {"run_dir": str(result.output_dir), **{k: v for k, v in result.metrics.items() if k != "history"}}
+
+
+def optimise_policy(context: StepContext) -> dict:
+    from rl.training import policy_spec_of_run
+
+    config = recipe(context)
+    sft_dir = step_metrics(context, "sft").get("run_dir")
+    if sft_dir:
+        config.policy = policy_spec_of_run(sft_dir)  # continue from the warm start
+    if config.stage == "dpo":
+        from rl import train_dpo
+
+        from .labels import preference_pairs
+
+        pairs = preference_pairs()
+        if not pairs:
+            raise ValueError(
+                "DPO needs the raters' preference pairs and there are none yet: run a GRPO/RLOO round first"
+            )
+        result = train_dpo.run(config, pairs=pairs, progress=forward_training_logs(context))
+    elif "rl" in config.stage:
+        from rl import train_rl
+
+        _, scorer = round_scorer(context)
+        result = train_rl.run(config, scorer, progress=forward_training_logs(context))
+    elif sft_dir:
+        result = None  # an SFT-only recipe: the warm start is the new policy
+    else:
+        raise StepSkipped(f"recipe stage is {config.stage!r}: nothing to optimise")
+    run_dir = str(result.output_dir) if result else sft_dir
+    metrics = result.metrics if result else step_metrics(context, "sft")
+    version, _ = ModelVersion.objects.get_or_create(
+        kind=ModelKind.REWRITER,
+        artifact_path=run_dir,
+        defaults={
+            "name": f"rewriter round {context.training_round.number} ({config.stage})",
+            "config": context.config,
+            "metrics": {k: v for k, v in metrics.items() if k != "history"},
+            "parent": ModelVersion.promoted(ModelKind.REWRITER),
+            "training_round": context.training_round,
+        },
+    )
+    return {"rewriter_version": version.pk, "run_dir": run_dir}
+
+
+def round_rewriter(context: StepContext, version: ModelVersion | None):
+    """A Rewriter for a version (None: the untrained base model with the few-shot prompt)."""
+    from rl.rewriter import Rewriter
+    from rl.training import as_band_predictor, policy_spec_of_run
+
+    config = recipe(context)
+    _, scorer = round_scorer(context)
+    settings = config.rewriter
+    if version is None:
+        spec = config.policy
+        spec.adapter = None
+        settings.few_shot = True
+    else:
+        spec = policy_spec_of_run(version.artifact_path)
+    return Rewriter.from_spec(spec, as_band_predictor(scorer), settings)
+
+
+def eval_essays(limit: int) -> list[Essay]:
+    """The fixed held-out set: the first pool essays by text hash. Never rewritten for raters, never trained on."""
+    return list(Essay.objects.filter(split=Split.POOL).select_related("prompt").order_by("text_hash")[:limit])
+
+
+def generate_rewrites(context: StepContext) -> dict:
+    version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
+    wanted = int(round_setting(context, "rewrite_essays", 20))
+    held_out = [e.pk for e in eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))]
+    # Fresh essays: never rewritten before (this round's earlier attempts count, so a retry resumes).
+    done = Rewrite.objects.filter(training_round=context.training_round).count()
+    fresh = list(
+        Essay.objects.filter(split=Split.POOL)
+        .exclude(pk__in=held_out)
+        .exclude(Q(rewrites__isnull=False))
+        .select_related("prompt")
+        .order_by("pk")[: max(0, wanted - done)]
+    )
+    if not fresh:
+        return {"rewrites": done}
+    rewriter = round_rewriter(context, version)
+    batch = max(1, int(round_setting(context, "generation_batch", 4)))
+    for start in range(0, len(fresh), batch):
+        chunk = fresh[start : start + batch]
+        results = rewriter.rewrite([e.question for e in chunk], [e.text for e in chunk])
+        Rewrite.objects.bulk_create(
+            [
+                Rewrite(
+                    essay=essay,
+                    text=result.text,
+                    model_version=version,
+                    training_round=context.training_round,
+                    generation={"settings": context.config.get("rewriter", {}), "guard_reason": result.reason},
+                    chars_changed=result.chars_changed,
+                    guard_applied=result.guard_applied,
+                    scorer_band_before=round(result.band_before, 1),
+                    scorer_band_after=round(result.band_after, 1),
+                )
+                for essay, result in zip(chunk, results, strict=True)
+            ],
+            ignore_conflicts=True,  # a retried batch stores nothing twice
+        )
+        context.progress(done + start + len(chunk), done + len(fresh), f"rewrote {start + len(chunk)} essays")
+    total = Rewrite.objects.filter(training_round=context.training_round)
+    return {
+        "rewrites": total.count(),
+        "guard_applied": total.filter(guard_applied=True).count(),
+        "tokens_per_s": round(rewriter.stats.tokens_per_s, 2),
+    }
+
+
+def evaluate(context: StepContext) -> dict:
+    """Scorer-judged M on the fixed held-out set: the new policy, the few-shot baseline, the promoted rewriter."""
+    from rl.reward import product_metric
+
+    essays = eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))
+    if not essays:
+        raise ValueError("no pool essays to evaluate on: import some (split pool) first")
+    new_version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
+    promoted = ModelVersion.promoted(ModelKind.REWRITER)
+    candidates = [("new", new_version), ("baseline", None)]
+    if promoted and promoted.pk != new_version.pk:
+        candidates.append(("promoted", promoted))
+    results = {}
+    for i, (label, version) in enumerate(candidates):
+        rewriter = round_rewriter(context, version)
+        out = rewriter.rewrite([e.question for e in essays], [e.text for e in essays])
+        metric = product_metric(
+            [r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out]
+        )
+        results[label] = metric.as_dict()
+        context.progress(i + 1, len(candidates), f"{label}: M = {metric.as_dict()['m']:+.3f}")
+    new = results["new"]
+    summary = {
+        "m": new["m"],
+        "harm_share": new["harm_share"],
+        "good_small_share": new["good_small_share"],
+        "mean_chars_changed": new["mean_chars_changed"],
+        "baseline_m": results["baseline"]["m"],
+        "promoted_m": results.get("promoted", {}).get("m"),
+        "eval_essays": len(essays),
+        "judge": "round scorer",
+        "by_policy": results,
+    }
+    tr = context.training_round
+    tr.refresh_from_db()
+    tr.metrics = {**tr.metrics, **summary}
+    tr.save(update_fields=["metrics"])
+    ModelVersion.objects.filter(pk=new_version.pk).update(metrics={**new_version.metrics, "eval": summary})
+    return {k: v for k, v in summary.items() if k != "by_policy"}
+
+
+def create_rating_items(context: StepContext) -> dict:
+    from .batches import create_rating_items as create_items
+
+    rewrites = list(
+        Rewrite.objects.filter(training_round=context.training_round, guard_applied=False).select_related("essay")
+    )
+    batch = create_items(
+        context.training_round,
+        rewrites,
+        k=int(round_setting(context, "ratings_per_item", 2)),
+        gold_share=float(round_setting(context, "gold_share", 0.1)),
+    )
+    return {"rating_batch": getattr(batch, "pk", None), "pairs": len(rewrites)}

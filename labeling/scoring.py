@@ -1,0 +1,120 @@
+"""Scorer workflows on the database: training data, training a version, loading the promoted scorer."""
+
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from .labels import human_band_labels
+from .models import Essay, ModelKind, ModelVersion, Split
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+def consensus_human_labels(round_number: int | None = None) -> dict[tuple[int, int | None], dict]:
+    """Mean approved human band per text: (essay_id, rewrite_id or None) -> {question, text, band, n, rounds}."""
+    grouped: dict[tuple[int, int | None], dict] = {}
+    bands: dict[tuple[int, int | None], list[Decimal]] = defaultdict(list)
+    for label in human_band_labels(round_number):
+        key = (label.essay_id, label.rewrite_id)
+        entry = grouped.setdefault(key, {"question": label.question, "text": label.text, "rounds": set()})
+        entry["rounds"].add(label.round_number)
+        bands[key].append(label.band)
+    for key, entry in grouped.items():
+        entry["band"] = float(sum(bands[key]) / len(bands[key]))
+        entry["n"] = len(bands[key])
+    return grouped
+
+
+def training_records(include_human: bool = True, max_published: int | None = None):
+    """Published reference bands (train and val splits only) plus approved human consensus bands."""
+    from rl.data import LabelledEssay
+
+    published = (
+        Essay.objects.filter(split__in=[Split.TRAIN, Split.VAL], band__isnull=False)
+        .select_related("prompt")
+        .order_by("pk")
+    )
+    if max_published:
+        published = published[:max_published]
+    records = [LabelledEssay(e.question, e.text, float(e.band), f"published:{e.origin}") for e in published]
+    snapshot = {"published": len(records), "human_texts": 0, "human_ratings": 0, "rounds": []}
+    if include_human:
+        human = consensus_human_labels()
+        for entry in human.values():
+            records.append(LabelledEssay(entry["question"], entry["text"], entry["band"], "human"))
+        snapshot["human_texts"] = len(human)
+        snapshot["human_ratings"] = sum(entry["n"] for entry in human.values())
+        snapshot["rounds"] = sorted({r for entry in human.values() for r in entry["rounds"] if r is not None})
+    return records, snapshot
+
+
+def test_records():
+    from rl.data import LabelledEssay
+
+    essays = Essay.objects.filter(split=Split.TEST, band__isnull=False).select_related("prompt").order_by("pk")
+    return [LabelledEssay(e.question, e.text, float(e.band), f"published:{e.origin}") for e in essays]
+
+
+def train_scorer_version(
+    config_overrides: dict | None = None,
+    training_round=None,
+    progress: ProgressFn | None = None,
+    include_human: bool = True,
+    max_published: int | None = None,
+    max_test: int | None = None,
+) -> ModelVersion:
+    """Train a scorer on everything approved so far, evaluate it on the test split, store it as a new version."""
+    from rl.scorer import ScorerConfig, evaluate, perturbation_report, train_scorer
+
+    config = ScorerConfig(**(config_overrides or {}))
+    records, snapshot = training_records(include_human=include_human, max_published=max_published)
+    if not records:
+        raise ValueError("no labelled essays to train on: import data first (python manage.py import_essays ...)")
+    started = timezone.now()
+    scorer = train_scorer(records, config, progress=progress)
+    test = test_records()[:max_test] if max_test else test_records()
+    metrics = {"train_seconds": (timezone.now() - started).total_seconds()}
+    if test:
+        metrics["test"] = evaluate(scorer, test)
+        metrics["perturbations"] = perturbation_report(scorer, test)
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+    folder = Path(settings.ARTIFACTS_DIR) / "scorers" / stamp
+    scorer.save(folder)
+    parent = ModelVersion.promoted(ModelKind.SCORER)
+    return ModelVersion.objects.create(
+        kind=ModelKind.SCORER,
+        name=f"scorer {stamp}" + (f" (round {training_round.number})" if training_round else ""),
+        artifact_path=str(folder),
+        config=asdict(config),
+        metrics=metrics,
+        data_snapshot=snapshot,
+        parent=parent,
+        training_round=training_round,
+    )
+
+
+_cache: dict[int, object] = {}
+_cache_lock = threading.Lock()
+
+
+def load_scorer_version(version: ModelVersion):
+    """The scorer of a version, loaded once per process."""
+    from rl.scorer import load_scorer
+
+    with _cache_lock:
+        if version.pk not in _cache:
+            _cache[version.pk] = load_scorer(Path(version.artifact_path))
+        return _cache[version.pk]
+
+
+def promoted_scorer():
+    version = ModelVersion.promoted(ModelKind.SCORER)
+    if version is None:
+        raise LookupError("no scorer is promoted yet: run `python manage.py train_scorer --promote`")
+    return version, load_scorer_version(version)
