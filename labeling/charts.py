@@ -1,0 +1,219 @@
+"""Pictures for the staff pages: training curves and scorer evaluation plots, as PNG bytes.
+
+Uses matplotlib's object API with the Agg canvas (no pyplot global state), so it is safe in web worker threads.
+"""
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+# Curves a round page shows, in order: key in a step's metrics['history'] -> title.
+CURVES = {
+    "reward": "Reward",
+    "kl": "KL to the reference policy",
+    "loss": "Loss",
+    "chars_changed": "Characters changed",
+    "m": "M (product metric)",
+}
+COLOURS = ["#2f5bea", "#e8710a", "#1e8e3e", "#9334e6", "#c0392b", "#5b6478"]
+HALF_BANDS = [i / 2 for i in range(19)]
+
+
+def _figure(width: float = 5.2, height: float = 3.0) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _message(fig: Figure, text: str) -> None:
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", color="#5b6478", transform=ax.transAxes)
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def curve_series(histories: Mapping[str, Sequence[Mapping]], key: str) -> dict[str, tuple[list[float], list[float]]]:
+    """(x, y) per step for one metric; x is the point's 'step' when recorded, else its position."""
+    series = {}
+    for label, history in histories.items():
+        xs, ys = [], []
+        for position, point in enumerate(history, start=1):
+            value = point.get(key)
+            if _finite(value):
+                step = point.get("step")
+                xs.append(float(step) if _finite(step) else float(position))
+                ys.append(float(value))
+        if xs:
+            series[label] = (xs, ys)
+    return series
+
+
+def line_chart_png(
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    xlabel: str = "training step",
+    ylabel: str = "",
+) -> bytes:
+    fig = _figure()
+    if not series:
+        _message(fig, f"{title}: no points yet")
+        return _png(fig)
+    ax = fig.add_subplot()
+    for i, (label, (xs, ys)) in enumerate(series.items()):
+        ax.plot(
+            xs,
+            ys,
+            marker="o" if len(xs) < 30 else None,
+            markersize=3,
+            linewidth=1.5,
+            label=label,
+            color=COLOURS[i % len(COLOURS)],
+        )
+    ax.set_title(title, fontsize=11)
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def calibration_points(true_bands: Sequence[float], predicted: Sequence[float]) -> list[tuple[float, float, int]]:
+    """Mean prediction per true band: (true band, mean predicted, count), sorted by band."""
+    groups: dict[float, list[float]] = {}
+    for t, p in zip(true_bands, predicted, strict=True):
+        groups.setdefault(float(t), []).append(float(p))
+    return [(band, sum(ps) / len(ps), len(ps)) for band, ps in sorted(groups.items())]
+
+
+def calibration_png(true_bands: Sequence[float], predicted: Sequence[float], title: str = "Predicted vs true") -> bytes:
+    fig = _figure(4.6, 4.2)
+    if not true_bands:
+        _message(fig, "no predictions stored")
+        return _png(fig)
+    ax = fig.add_subplot()
+    ax.scatter(true_bands, predicted, s=10, alpha=0.35, color=COLOURS[0], label="essay")
+    points = calibration_points(true_bands, predicted)
+    ax.plot([p[0] for p in points], [p[1] for p in points], color=COLOURS[1], marker="o", label="mean per band")
+    low = min(min(true_bands), min(predicted)) - 0.5
+    high = max(max(true_bands), max(predicted)) + 0.5
+    ax.plot([low, high], [low, high], color="#5b6478", linestyle="--", linewidth=1, label="perfect")
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.set_xlabel("true band")
+    ax.set_ylabel("predicted band")
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def mean_points_png(points: Sequence[tuple[float, float]], title: str, xlabel: str, ylabel: str) -> bytes:
+    """A calibration curve given only as (true band, mean predicted) points."""
+    fig = _figure(4.6, 4.2)
+    if not points:
+        _message(fig, "no points")
+        return _png(fig)
+    ax = fig.add_subplot()
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    ax.plot(xs, ys, color=COLOURS[1], marker="o", label="mean predicted")
+    low, high = min(xs + ys) - 0.5, max(xs + ys) + 0.5
+    ax.plot([low, high], [low, high], color="#5b6478", linestyle="--", linewidth=1, label="perfect")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def bar_chart_png(values: Mapping[str, float], title: str, ylabel: str = "") -> bytes:
+    fig = _figure()
+    if not values:
+        _message(fig, f"{title}: nothing to show")
+        return _png(fig)
+    ax = fig.add_subplot()
+    labels = list(values)
+    ax.bar(labels, [values[k] for k in labels], color=COLOURS[0])
+    ax.set_title(title, fontsize=11)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.tick_params(axis="x", labelsize=8)
+    return _png(fig)
+
+
+def confusion_matrix(
+    true_bands: Sequence[float], predicted: Sequence[float], labels: Sequence[float]
+) -> list[list[int]]:
+    """rows = true band, columns = predicted band, both rounded to the nearest label."""
+    index = {float(label): i for i, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+
+    def nearest(value: float) -> int:
+        return index[min(index, key=lambda label: abs(label - value))]
+
+    for t, p in zip(true_bands, predicted, strict=True):
+        matrix[nearest(float(t))][nearest(float(p))] += 1
+    return matrix
+
+
+def confusion_png(labels: Sequence, matrix: Sequence[Sequence[int]], title: str = "Confusion matrix") -> bytes:
+    fig = _figure(5.6, 5.0)
+    if not matrix:
+        _message(fig, "no confusion matrix stored")
+        return _png(fig)
+    ax = fig.add_subplot()
+    image = ax.imshow(matrix, cmap="Blues")
+    names = [str(label) for label in labels]
+    ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(names)), names, fontsize=7)
+    ax.set_xlabel("predicted band")
+    ax.set_ylabel("true band")
+    ax.set_title(title, fontsize=11)
+    peak = max((max(row) for row in matrix), default=0)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            if count:
+                colour = "white" if count > peak / 2 else "#1d2433"
+                ax.text(j, i, str(count), ha="center", va="center", fontsize=6, color=colour)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    return _png(fig)
+
+
+def scatter_png(xs: Sequence[float], ys: Sequence[float], title: str, xlabel: str, ylabel: str) -> bytes:
+    """Two judgements of the same texts, e.g. scorer band vs human consensus band."""
+    fig = _figure(4.6, 4.2)
+    if not xs:
+        _message(fig, "no pairs yet")
+        return _png(fig)
+    ax = fig.add_subplot()
+    ax.scatter(xs, ys, s=16, alpha=0.6, color=COLOURS[0])
+    low, high = min(list(xs) + list(ys)) - 0.5, max(list(xs) + list(ys)) + 0.5
+    ax.plot([low, high], [low, high], color="#5b6478", linestyle="--", linewidth=1)
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=11)
+    ax.grid(alpha=0.3)
+    return _png(fig)

@@ -1,0 +1,207 @@
+"""Staff pages of model versions: the list with promote / roll back, a scorer's evaluation page, scoring an essay."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import charts
+from .models import ModelKind, ModelVersion, Promotion
+from .round_views import scorer_test_metrics, staff_required
+from .scoring import load_scorer_version
+
+# Headline figures of a scorer's test evaluation, in the order the pages show them.
+SCORER_FIGURES = [
+    ("qwk", "QWK"),
+    ("mae", "MAE"),
+    ("rmse", "RMSE"),
+    ("pearson", "Pearson r"),
+    ("within_0_5", "within 0.5"),
+    ("within_1_0", "within 1.0"),
+    ("n", "essays"),
+]
+REWRITER_FIGURES = [("m", "M"), ("harm_share", "harm share"), ("good_small_share", "good small edits")]
+
+
+def headline(version: ModelVersion) -> list[tuple[str, object]]:
+    if version.kind == ModelKind.SCORER:
+        metrics, figures = scorer_test_metrics(version), SCORER_FIGURES
+    else:
+        # The evaluate step of a round stores its held-out figures under 'eval'.
+        metrics, figures = (version.metrics or {}).get("eval") or version.metrics or {}, REWRITER_FIGURES
+    return [(label, metrics[key]) for key, label in figures if key in metrics]
+
+
+def _is_scalar(value) -> bool:
+    return isinstance(value, int | float | str | bool) or value is None
+
+
+@staff_required
+def models_list(request):
+    promoted_at = {}
+    for promotion in Promotion.objects.order_by("at"):
+        promoted_at[promotion.version_id] = promotion.at
+    kinds = []
+    for kind, label in ModelKind.choices:
+        versions = list(ModelVersion.objects.filter(kind=kind).select_related("training_round"))
+        current = next((v for v in versions if v.is_promoted), None)
+        rows = [
+            {
+                "version": v,
+                "headline": headline(v),
+                # Promoting a version older than the promoted one is a roll back.
+                "action": "Roll back to this" if current and v.created_at < current.created_at else "Promote",
+            }
+            for v in versions
+        ]
+        kinds.append({"kind": kind, "label": label, "rows": rows, "current": current})
+    history = Promotion.objects.select_related("version", "previous", "user")[:100]
+    return render(request, "models/list.html", {"kinds": kinds, "history": history})
+
+
+@staff_required
+@require_POST
+def model_promote(request, pk: int):
+    version = get_object_or_404(ModelVersion, pk=pk)
+    previous = ModelVersion.promoted(version.kind)
+    note = request.POST.get("note", "").strip()[:200]
+    if not note and previous and previous.created_at > version.created_at:
+        note = f"roll back from {previous.name}"
+    version.promote(user=request.user, note=note)
+    messages.success(request, f"{version.kind} {version.name} is now the promoted {version.kind}.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect("models")
+
+
+def _calibration_points(test: dict) -> list[tuple[float, float]]:
+    """(true band, mean predicted band): stored as 'calibration' rows, else read off the confusion matrix."""
+    points = []
+    for row in test.get("calibration") or []:
+        if isinstance(row, dict):
+            band = row.get("band", row.get("true"))
+            mean = row.get("mean_predicted", row.get("predicted", row.get("mean")))
+        else:
+            band, mean = row[0], row[1]
+        if band is not None and mean is not None:
+            points.append((float(band), float(mean)))
+    if points:
+        return points
+    labels, matrix = _confusion(test)
+    for band, counts in zip(labels, matrix, strict=False):
+        if sum(counts):
+            mean = sum(float(label) * count for label, count in zip(labels, counts, strict=True)) / sum(counts)
+            points.append((float(band), mean))
+    return points
+
+
+def _confusion(test: dict) -> tuple[list[str], list[list[int]]]:
+    """Labels and counts (rows true, columns predicted), cropped to the bands that occur."""
+    stored = test.get("confusion_matrix", test.get("confusion"))
+    labels = test.get("labels")
+    if isinstance(stored, dict):
+        labels, stored = stored.get("labels"), stored.get("matrix")
+    if not stored:
+        return [], []
+    if not labels:
+        labels = charts.HALF_BANDS if len(stored) == len(charts.HALF_BANDS) else list(range(len(stored)))
+    used = [i for i in range(len(stored)) if sum(stored[i]) or sum(row[i] for row in stored)]
+    low, high = min(used, default=0), max(used, default=len(stored) - 1)
+    keep = range(low, high + 1)
+    return [str(labels[i]) for i in keep], [[stored[i][j] for j in keep] for i in keep]
+
+
+def _per_band_mae(test: dict) -> dict[str, float]:
+    """True band -> MAE; stored as {band: mae}, {band: {"n", "mae"}} or a list of {"band", "mae"}."""
+    per_band = test.get("per_band_mae") or {}
+    if isinstance(per_band, list):
+        per_band = {str(row.get("band")): row.get("mae") for row in per_band if isinstance(row, dict)}
+    values = {str(band): (mae.get("mae") if isinstance(mae, dict) else mae) for band, mae in per_band.items()}
+    return {band: float(mae) for band, mae in values.items() if mae is not None}
+
+
+def _perturbations(metrics: dict) -> list[dict]:
+    """One row per perturbation; each is a dict of figures (share raised, mean change ...) or a single number."""
+    report = metrics.get("perturbations") or {}
+    rows = []
+    for name, figures in report.items():
+        if isinstance(figures, dict):
+            rows.append({"name": name, "figures": {k: v for k, v in figures.items() if _is_scalar(v)}})
+        else:
+            rows.append({"name": name, "figures": {"value": figures}})
+    return rows
+
+
+def _evaluation(version: ModelVersion) -> dict:
+    metrics = version.metrics or {}
+    test = scorer_test_metrics(version)
+    # A figure may be stored beside 'test' rather than inside it.
+    sources = {**metrics, **test}
+    perturbations = _perturbations(sources)
+    return {
+        "headline": headline(version),
+        "other": {k: v for k, v in test.items() if _is_scalar(v) and k not in dict(SCORER_FIGURES)},
+        "has_calibration": bool(_calibration_points(sources) or sources.get("predictions")),
+        "per_band_mae": _per_band_mae(sources),
+        "has_confusion": bool(_confusion(sources)[1]),
+        "perturbations": perturbations,
+        "perturbation_columns": sorted({k for row in perturbations for k in row["figures"]}),
+    }
+
+
+@staff_required
+def model_detail(request, pk: int):
+    version = get_object_or_404(ModelVersion.objects.select_related("training_round", "parent"), pk=pk)
+    context = {
+        "version": version,
+        "promotions": version.promotions.select_related("user", "previous"),
+        "evaluation": _evaluation(version) if version.kind == ModelKind.SCORER else None,
+        "headline": headline(version),
+        "scalars": {k: v for k, v in (version.metrics or {}).items() if _is_scalar(v)},
+    }
+    return render(request, "models/detail.html", context)
+
+
+@staff_required
+def model_chart(request, pk: int, chart: str):
+    version = get_object_or_404(ModelVersion, pk=pk, kind=ModelKind.SCORER)
+    sources = {**(version.metrics or {}), **scorer_test_metrics(version)}
+    if chart == "calibration":
+        predictions = sources.get("predictions")
+        if predictions:
+            png = charts.calibration_png([float(t) for t, _ in predictions], [float(p) for _, p in predictions])
+        else:
+            png = charts.mean_points_png(
+                _calibration_points(sources), "Calibration: mean predicted per true band", "true band", "predicted"
+            )
+    elif chart == "per_band_mae":
+        png = charts.bar_chart_png(_per_band_mae(sources), "MAE per true band", "MAE")
+    elif chart == "confusion":
+        labels, matrix = _confusion(sources)
+        png = charts.confusion_png(labels, matrix)
+    else:
+        raise Http404("unknown chart")
+    return HttpResponse(png, content_type="image/png")
+
+
+class ScoreEssayForm(forms.Form):
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
+    essay = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), max_length=20000)
+
+
+@staff_required
+def score_essay(request):
+    """Staff only: raters must never see a model's band."""
+    version = ModelVersion.promoted(ModelKind.SCORER)
+    form = ScoreEssayForm(request.POST or None)
+    prediction = None
+    if request.method == "POST" and form.is_valid():
+        if version is None:
+            form.add_error(None, "No scorer is promoted yet: train one (python manage.py train_scorer --promote).")
+        else:
+            scorer = load_scorer_version(version)
+            prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
+    return render(request, "models/score.html", {"form": form, "version": version, "prediction": prediction})

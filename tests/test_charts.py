@@ -1,0 +1,62 @@
+"""Charts of the staff pages: the data behind them on hand-computed cases, and real PNG pictures out."""
+
+import io
+
+import matplotlib.image
+
+from labeling import charts
+
+
+def decode(png: bytes):
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    return matplotlib.image.imread(io.BytesIO(png), format="png")
+
+
+def test_curve_series_uses_recorded_steps_and_skips_missing_values():
+    histories = {
+        "Optimise the rewriter": [
+            {"step": 1, "reward": 0.1, "kl": 0.0},
+            {"step": 2, "kl": 0.01},
+            {"step": 3, "reward": 0.4, "kl": float("nan")},
+        ],
+        "SFT warm start": [{"loss": 2.0}, {"loss": 1.5}],
+    }
+    assert charts.curve_series(histories, "reward") == {"Optimise the rewriter": ([1.0, 3.0], [0.1, 0.4])}
+    assert charts.curve_series(histories, "kl") == {"Optimise the rewriter": ([1.0, 2.0], [0.0, 0.01])}
+    assert charts.curve_series(histories, "loss") == {"SFT warm start": ([1.0, 2.0], [2.0, 1.5])}
+    assert charts.curve_series(histories, "m") == {}
+
+
+def test_line_chart_draws_the_data():
+    empty = decode(charts.line_chart_png({}, "Reward"))
+    drawn = decode(charts.line_chart_png({"run": ([1, 2, 3], [0.1, 0.5, 0.2])}, "Reward"))
+    assert drawn.shape == empty.shape == (300, 520, 4)
+    # The curve's colour (#2f5bea) appears only when there are points.
+    blue = (abs(drawn[..., 0] - 0x2F / 255) < 0.05) & (abs(drawn[..., 2] - 0xEA / 255) < 0.05)
+    assert blue.sum() > 50
+    assert ((abs(empty[..., 0] - 0x2F / 255) < 0.05) & (abs(empty[..., 2] - 0xEA / 255) < 0.05)).sum() == 0
+
+
+def test_calibration_points_are_mean_prediction_per_true_band():
+    points = charts.calibration_points([5, 6, 5, 7.5], [5.5, 6.0, 4.5, 7.0])
+    assert points == [(5.0, 5.0, 2), (6.0, 6.0, 1), (7.5, 7.0, 1)]
+
+
+def test_confusion_matrix_rounds_to_the_nearest_band():
+    labels = [5.0, 5.5, 6.0]
+    matrix = charts.confusion_matrix([5.0, 5.5, 6.0, 6.0], [5.1, 6.4, 5.76, 9.0], labels)
+    assert matrix == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+
+
+def test_evaluation_pictures_are_png():
+    for png in [
+        charts.calibration_png([5, 6, 7], [5.5, 6.0, 6.5]),
+        charts.mean_points_png([(5.0, 5.4), (6.0, 5.9)], "Calibration", "true", "predicted"),
+        charts.bar_chart_png({"5.0": 0.7, "6.0": 0.4}, "MAE per band"),
+        charts.confusion_png([5.0, 6.0], [[3, 1], [0, 4]]),
+        charts.scatter_png([5, 6], [5.5, 6.5], "Scorer vs human", "human", "scorer"),
+        charts.calibration_png([], []),
+        charts.confusion_png([], []),
+    ]:
+        image = decode(png)
+        assert image.shape[0] > 100 and image.shape[1] > 100
