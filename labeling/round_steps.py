@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from .models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
 from .rounds import StepContext, StepSkipped
+from .scoring import json_safe
 
 DEFAULT_EVAL_ESSAYS = 20
 
@@ -226,9 +227,9 @@ def evaluate(context: StepContext) -> dict:
     }
     tr = context.training_round
     tr.refresh_from_db()
-    tr.metrics = {**tr.metrics, **summary}
+    tr.metrics = json_safe({**tr.metrics, **summary})
     tr.save(update_fields=["metrics"])
-    ModelVersion.objects.filter(pk=new_version.pk).update(metrics={**new_version.metrics, "eval": summary})
+    ModelVersion.objects.filter(pk=new_version.pk).update(metrics=json_safe({**new_version.metrics, "eval": summary}))
     return {k: v for k, v in summary.items() if k != "by_policy"}
 
 

@@ -22,6 +22,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from .models import RoundStatus, RoundStep, TrainingRound
+from .scoring import json_safe
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +166,7 @@ class StepContext:
 
     def record(self, **metrics) -> None:
         """Append one point to the step's curves (metrics['history']) and keep the latest values."""
+        metrics = json_safe(metrics)
         step = RoundStep.objects.get(pk=self.step.pk)
         history = step.metrics.get("history", [])
         history.append({k: v for k, v in metrics.items() if v is not None})
@@ -247,7 +249,7 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
             context.check_cancel()
             result = body(context)
             if result:
-                context.set_metrics(**result)
+                context.set_metrics(**json_safe(result))
         except StepSkipped as skip:
             status = RoundStatus.SKIPPED
             context.log(f"skipped: {skip}")

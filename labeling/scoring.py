@@ -1,5 +1,6 @@
 """Scorer workflows on the database: training data, training a version, loading the promoted scorer."""
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Callable
@@ -14,6 +15,19 @@ from .labels import human_band_labels
 from .models import Essay, ModelKind, ModelVersion, Split
 
 ProgressFn = Callable[[int, int, str], None]
+
+
+def json_safe(value):
+    """Metrics as JSON that PostgreSQL's jsonb accepts: NaN/inf become None, numpy numbers plain floats."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def consensus_human_labels(round_number: int | None = None) -> dict[tuple[int, int | None], dict]:
@@ -92,7 +106,7 @@ def train_scorer_version(
         name=f"scorer {stamp}" + (f" (round {training_round.number})" if training_round else ""),
         artifact_path=str(folder),
         config=asdict(config),
-        metrics=metrics,
+        metrics=json_safe(metrics),
         data_snapshot=snapshot,
         parent=parent,
         training_round=training_round,
