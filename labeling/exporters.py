@@ -1,0 +1,236 @@
+"""Export the labelled essays for training: the scorer format (CSV, JSONL, Parquet) and TRL DPO pairs.
+
+Scorer rows are the essays with a reference band plus every approved human band label (labeling.labels), with
+``iteration`` = the round number (0 for reference bands) and ``source`` naming the dataset or the rater and round.
+A band known only as "below 4" is written as the score "<4" (CSV, JSONL) or as a null score with ``below_4`` true
+(Parquet); the importer reads "<4" back. In the CSV, newlines inside texts are written as "<NL>" so every record is
+one line, as in the seed format; the importer decodes them. Files are written to a temporary file and renamed.
+"""
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.db.models import Q
+from django.http import FileResponse
+
+from . import labels
+from .importers import NEWLINE_TOKEN
+from .models import Essay
+
+SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source"]
+DPO_COLUMNS = ["prompt", "chosen", "rejected"]
+BELOW_4 = "<4"
+
+
+@dataclass(frozen=True)
+class ScorerRow:
+    id: str
+    question: str
+    essay: str
+    band: Decimal | None
+    below_4: bool
+    timestamp: str
+    iteration: int
+    source: str
+    split: str
+
+    @property
+    def score(self) -> str:
+        return BELOW_4 if self.below_4 else f"{self.band:.1f}"
+
+
+def scorer_rows(round_number: int | None = None, split: str | None = None) -> list[ScorerRow]:
+    """Reference-band essays, then human band labels (of one round when given); only essays of ``split`` if given."""
+    essays = Essay.objects.filter(Q(band__isnull=False) | Q(band_below_4=True)).select_related("prompt").order_by("pk")
+    if split:
+        essays = essays.filter(split=split)
+    rows = [
+        ScorerRow(
+            id=f"essay-{essay.pk}",
+            question=essay.question,
+            essay=essay.text,
+            band=essay.band,
+            below_4=essay.band_below_4,
+            timestamp=essay.created_at.isoformat(),
+            iteration=0,
+            source=essay.origin,
+            split=essay.split,
+        )
+        for essay in essays
+    ]
+    human = labels.human_band_labels(round_number)
+    essay_splits = dict(Essay.objects.filter(pk__in={label.essay_id for label in human}).values_list("pk", "split"))
+    for label in human:
+        essay_split = essay_splits.get(label.essay_id, "")
+        if split and essay_split != split:
+            continue
+        rows.append(
+            ScorerRow(
+                id=label.label_id,
+                question=label.question,
+                essay=label.text,
+                band=label.band,
+                below_4=False,
+                timestamp=label.rated_at.isoformat(),
+                iteration=label.round_number or 0,
+                source=f"rater:{label.rater}/round:{label.round_number if label.round_number is not None else '-'}",
+                split=essay_split,
+            )
+        )
+    return rows
+
+
+def encode_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", NEWLINE_TOKEN)
+
+
+def write_scorer_csv(path: Path, round_number: int | None, split: str | None) -> int:
+    rows = scorer_rows(round_number, split)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(SCORER_COLUMNS)
+        for row in rows:
+            writer.writerow(
+                [
+                    row.id,
+                    encode_newlines(row.question),
+                    encode_newlines(row.essay),
+                    row.score,
+                    row.timestamp,
+                    row.iteration,
+                    row.source,
+                ]
+            )
+    return len(rows)
+
+
+def write_jsonl(path: Path, round_number: int | None, split: str | None) -> int:
+    rows = scorer_rows(round_number, split)
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            record = {
+                "id": row.id,
+                "question": row.question,
+                "essay": row.essay,
+                "score": row.score if row.below_4 else float(row.band),
+                "timestamp": row.timestamp,
+                "iteration": row.iteration,
+                "source": row.source,
+                "split": row.split,
+            }
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return len(rows)
+
+
+PARQUET_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("question", pa.string()),
+        ("essay", pa.string()),
+        ("score", pa.float64()),
+        ("below_4", pa.bool_()),
+        ("timestamp", pa.string()),
+        ("iteration", pa.int64()),
+        ("source", pa.string()),
+        ("split", pa.string()),
+    ]
+)
+
+
+def write_parquet(path: Path, round_number: int | None, split: str | None) -> int:
+    rows = scorer_rows(round_number, split)
+    columns = {
+        "id": [row.id for row in rows],
+        "question": [row.question for row in rows],
+        "essay": [row.essay for row in rows],
+        "score": [None if row.below_4 else float(row.band) for row in rows],
+        "below_4": [row.below_4 for row in rows],
+        "timestamp": [row.timestamp for row in rows],
+        "iteration": [row.iteration for row in rows],
+        "source": [row.source for row in rows],
+        "split": [row.split for row in rows],
+    }
+    pq.write_table(pa.table(columns, schema=PARQUET_SCHEMA), path)
+    return len(rows)
+
+
+DPO_SCHEMA = pa.schema([(name, pa.string()) for name in DPO_COLUMNS])
+
+
+def write_dpo(path: Path, round_number: int | None, split: str | None) -> int:
+    """TRL's standard preference format; Parquet keeps the columns even when there are no pairs yet."""
+    pairs = labels.preference_pairs(round_number)
+    if split:
+        in_split = set(Essay.objects.filter(split=split).values_list("pk", flat=True))
+        pairs = [pair for pair in pairs if pair.essay_id in in_split]
+    columns = {name: [getattr(pair, name) for pair in pairs] for name in DPO_COLUMNS}
+    pq.write_table(pa.table(columns, schema=DPO_SCHEMA), path)
+    return len(pairs)
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    extension: str
+    content_type: str
+    write: Callable[[Path, int | None, str | None], int]
+    description: str
+
+
+FORMATS = {
+    "scorer_csv": ExportFormat(
+        "scorer_csv", "csv", "text/csv", write_scorer_csv, "Scorer format CSV (id, question, essay, score, ...)"
+    ),
+    "jsonl": ExportFormat("jsonl", "jsonl", "application/jsonl", write_jsonl, "Scorer format, one JSON object a line"),
+    "parquet": ExportFormat(
+        "parquet", "parquet", "application/vnd.apache.parquet", write_parquet, "Scorer format as Parquet"
+    ),
+    "dpo": ExportFormat(
+        "dpo", "parquet", "application/vnd.apache.parquet", write_dpo, "TRL DPO pairs (prompt, chosen, rejected)"
+    ),
+}
+
+
+def export_filename(fmt: str, round_number: int | None = None, split: str | None = None) -> str:
+    parts = ["aes", fmt] + ([f"round{round_number}"] if round_number is not None else []) + ([split] if split else [])
+    return "-".join(parts) + "." + FORMATS[fmt].extension
+
+
+def export_dataset(fmt: str, output: str | Path, round_number: int | None = None, split: str | None = None) -> int:
+    """Write the export to ``output`` atomically (temporary file in the same folder, then rename); returns rows."""
+    export_format = FORMATS[fmt]
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        count = export_format.write(temporary, round_number, split)
+        temporary.chmod(0o644)
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return count
+
+
+def export_response(fmt: str, round_number: int | None = None, split: str | None = None) -> FileResponse:
+    """The export as a download, streamed from a temporary file that is gone once the response is closed."""
+    export_format = FORMATS[fmt]
+    with tempfile.TemporaryDirectory(prefix="aes-export-") as folder:
+        path = Path(folder) / export_filename(fmt, round_number, split)
+        export_format.write(path, round_number, split)
+        handle = path.open("rb")  # stays readable after the folder is removed (POSIX)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=export_filename(fmt, round_number, split),
+        content_type=export_format.content_type,
+    )
