@@ -1,15 +1,41 @@
 from .corpus import Essay, Prompt, Rewrite, Split
+from .rating import (
+    Assignment,
+    AssignmentStatus,
+    LedgerEntry,
+    LedgerKind,
+    Payout,
+    PayoutPeriod,
+    Preference,
+    Rating,
+    RatingBatch,
+    RatingItem,
+    ReviewStatus,
+    Side,
+)
 from .training import ModelKind, ModelVersion, Promotion, RoundStatus, RoundStep, TrainingRound
 
 __all__ = [
+    "Assignment",
+    "AssignmentStatus",
     "Essay",
+    "LedgerEntry",
+    "LedgerKind",
     "ModelKind",
     "ModelVersion",
+    "Payout",
+    "PayoutPeriod",
+    "Preference",
     "Promotion",
     "Prompt",
+    "Rating",
+    "RatingBatch",
+    "RatingItem",
+    "ReviewStatus",
     "Rewrite",
     "RoundStatus",
     "RoundStep",
+    "Side",
     "Split",
     "TrainingRound",
 ]

@@ -1,0 +1,331 @@
+"""Staff pages of the rater workspace: batches and agreement, reviews, rater accounts, payouts.
+
+Charts are inline SVG drawn here (a few dozen shapes each), so the pages need no extra requests.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_GET, require_POST
+
+from .agreement import agreement_report
+from .models import LedgerEntry, PayoutPeriod, Rating, RatingBatch, RatingItem, ReviewStatus
+from .payments import close_period, currency, payable_entries, payouts_csv
+from .rating_actions import approve_ratings, reject_rating
+from .roles import RATERS_GROUP, create_rater, staff_required
+
+HALF_BANDS = [i / 2 for i in range(19)]
+ORIGINAL_COLOUR, REWRITE_COLOUR = "#5b6478", "#2f5bea"
+
+
+# ---------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Plot area inside an SVG of width x height, with margins for axes."""
+
+    width: int = 520
+    height: int = 260
+    left: int = 44
+    right: int = 12
+    top: int = 26
+    bottom: int = 36
+
+    def x(self, fraction: float) -> float:
+        return self.left + fraction * (self.width - self.left - self.right)
+
+    def y(self, fraction: float) -> float:
+        return self.height - self.bottom - fraction * (self.height - self.top - self.bottom)
+
+
+def _svg(frame: Frame, body: list[str], label: str) -> SafeString:
+    return mark_safe(
+        f'<svg viewBox="0 0 {frame.width} {frame.height}" role="img" aria-label="{escape(label)}" '
+        f'style="width:100%;font:11px system-ui,sans-serif">' + "".join(body) + "</svg>"
+    )
+
+
+def band_histogram_svg(original: list[float], rewrite: list[float]) -> SafeString:
+    """Grouped bars per half band: how often raters gave each band to originals and to rewrites."""
+    frame = Frame()
+    counts = [Counter(original), Counter(rewrite)]
+    peak = max([1] + [c[b] for c in counts for b in HALF_BANDS])
+    slot = 1 / len(HALF_BANDS)
+    body = [f'<line x1="{frame.x(0)}" y1="{frame.y(0)}" x2="{frame.x(1)}" y2="{frame.y(0)}" stroke="#98a1b3"/>']
+    for tick in range(0, peak + 1, max(1, peak // 4)):
+        y = frame.y(tick / peak)
+        body.append(f'<line x1="{frame.x(0)}" y1="{y}" x2="{frame.x(1)}" y2="{y}" stroke="#eef0f5"/>')
+        body.append(f'<text x="{frame.left - 6}" y="{y + 4}" text-anchor="end" fill="#5b6478">{tick}</text>')
+    for i, band in enumerate(HALF_BANDS):
+        for j, (counter, colour) in enumerate(zip(counts, (ORIGINAL_COLOUR, REWRITE_COLOUR), strict=True)):
+            n = counter[band]
+            if n:
+                x0 = frame.x(i * slot + slot * (0.1 + 0.4 * j))
+                width = frame.x(slot * 0.4) - frame.x(0)
+                y = frame.y(n / peak)
+                body.append(
+                    f'<rect x="{x0:.1f}" y="{y:.1f}" width="{width:.1f}" height="{frame.y(0) - y:.1f}" '
+                    f'fill="{colour}"><title>band {band}: {n}</title></rect>'
+                )
+        if band == int(band):
+            body.append(
+                f'<text x="{frame.x((i + 0.5) * slot):.1f}" y="{frame.y(0) + 14}" text-anchor="middle" '
+                f'fill="#5b6478">{int(band)}</text>'
+            )
+    body.append(
+        f'<text x="{frame.x(0.5)}" y="{frame.height - 4}" text-anchor="middle" fill="#5b6478">band given</text>'
+        f'<rect x="{frame.x(0.02)}" y="4" width="10" height="10" fill="{ORIGINAL_COLOUR}"/>'
+        f'<text x="{frame.x(0.02) + 14}" y="13">originals ({len(original)})</text>'
+        f'<rect x="{frame.x(0.27)}" y="4" width="10" height="10" fill="{REWRITE_COLOUR}"/>'
+        f'<text x="{frame.x(0.27) + 14}" y="13">rewrites ({len(rewrite)})</text>'
+    )
+    return _svg(frame, body, "band distribution of originals and rewrites")
+
+
+def gold_scatter_svg(points: list[tuple[float, float, str]]) -> SafeString:
+    """Rater band (y) against the trusted reference band (x) on gold items; the diagonal is perfect agreement."""
+    frame = Frame(width=360, height=300, left=40, bottom=40)
+    lo, hi = 0.0, 9.0
+    if points:
+        values = [v for p in points for v in p[:2]]
+        lo, hi = max(0.0, min(values) - 1.0), min(9.0, max(values) + 1.0)
+    span = hi - lo or 1.0
+
+    def fx(v: float) -> float:
+        return frame.x((v - lo) / span)
+
+    def fy(v: float) -> float:
+        return frame.y((v - lo) / span)
+
+    body = [
+        f'<rect x="{frame.x(0)}" y="{frame.y(1)}" width="{frame.x(1) - frame.x(0)}" '
+        f'height="{frame.y(0) - frame.y(1)}" fill="#fafbfd" stroke="#dde1ea"/>',
+        f'<line x1="{fx(lo)}" y1="{fy(lo)}" x2="{fx(hi)}" y2="{fy(hi)}" stroke="#1e8e3e" stroke-dasharray="4 3"/>',
+    ]
+    tick = lo - lo % 1 + (1 if lo % 1 else 0)
+    while tick <= hi:
+        body.append(f'<text x="{fx(tick)}" y="{frame.y(0) + 14}" text-anchor="middle" fill="#5b6478">{tick:g}</text>')
+        body.append(f'<text x="{frame.left - 6}" y="{fy(tick) + 4}" text-anchor="end" fill="#5b6478">{tick:g}</text>')
+        tick += 1
+    # Many points share a grid position: size encodes how many.
+    stacked = Counter((reference, band) for reference, band, _ in points)
+    raters = {}
+    for reference, band, name in points:
+        raters.setdefault((reference, band), set()).add(name)
+    for (reference, band), n in stacked.items():
+        who = escape(", ".join(sorted(raters[(reference, band)])))
+        body.append(
+            f'<circle cx="{fx(reference):.1f}" cy="{fy(band):.1f}" r="{3 + min(n, 9) ** 0.5 * 2:.1f}" '
+            f'fill="{REWRITE_COLOUR}" fill-opacity=".55"><title>reference {reference}, rated {band}: {n} ({who})'
+            f"</title></circle>"
+        )
+    body.append(
+        f'<text x="{frame.x(0.5)}" y="{frame.height - 6}" text-anchor="middle" fill="#5b6478">reference band</text>'
+        f'<text transform="translate(11 {frame.y(0.5)}) rotate(-90)" text-anchor="middle" fill="#5b6478">'
+        f"rater band</text>"
+    )
+    if not points:
+        body.append(f'<text x="{frame.x(0.5)}" y="{frame.y(0.5)}" text-anchor="middle">no gold ratings yet</text>')
+    return _svg(frame, body, "rater band against reference band on gold items")
+
+
+# ---------------------------------------------------------------- batches and agreement
+
+
+def _scope(request) -> tuple[dict, str]:
+    """Which ratings a page is about: ?batch=<id>, ?round=<number>, or all."""
+    params = request.GET if request.method == "GET" else request.POST
+    if params.get("batch", "").isdigit():
+        batch = get_object_or_404(RatingBatch, pk=int(params["batch"]))
+        return {"batch_id": batch.pk}, str(batch)
+    if params.get("round", "").isdigit():
+        return {"round_number": int(params["round"])}, f"Round {params['round']}"
+    return {}, "All batches"
+
+
+def _scoped_ratings(scope: dict):
+    ratings = Rating.objects.all()
+    if "batch_id" in scope:
+        ratings = ratings.filter(item__batch_id=scope["batch_id"])
+    if "round_number" in scope:
+        ratings = ratings.filter(item__batch__training_round__number=scope["round_number"])
+    return ratings
+
+
+def _scope_query(scope: dict) -> str:
+    if "batch_id" in scope:
+        return f"?batch={scope['batch_id']}"
+    if "round_number" in scope:
+        return f"?round={scope['round_number']}"
+    return ""
+
+
+@require_GET
+@staff_required
+def staff_ratings(request):
+    batches = RatingBatch.objects.select_related("training_round").annotate(
+        n_items=Count("items", distinct=True),
+        needed=Sum("items__ratings_needed"),
+        done=Sum("items__ratings_done"),
+        gold=Count("items", filter=Q(items__is_gold=True), distinct=True),
+    )
+    reviews = Rating.objects.values("review_status").annotate(n=Count("pk"))
+    return render(
+        request,
+        "staff/ratings.html",
+        {
+            "batches": batches,
+            "reviews": {row["review_status"]: row["n"] for row in reviews},
+            "skips": RatingItem.objects.filter(assignments__status="skipped")
+            .values("assignments__skip_reason")
+            .annotate(n=Count("pk"))
+            .order_by("-n"),
+        },
+    )
+
+
+@require_GET
+@staff_required
+def staff_agreement(request):
+    scope, title = _scope(request)
+    report = agreement_report(**scope)
+    pending = _scoped_ratings(scope).filter(review_status=ReviewStatus.PENDING).count()
+    spread = sorted(report.consensus, key=lambda row: -row.spread)
+    return render(
+        request,
+        "staff/agreement.html",
+        {
+            "title": title,
+            "report": report,
+            "scope_query": _scope_query(scope),
+            "scope": scope,
+            "pending": pending,
+            "histogram": band_histogram_svg(report.bands_original, report.bands_rewrite),
+            "scatter": gold_scatter_svg(report.gold_points),
+            "disputed": [row for row in spread if row.n >= 2][:25],
+        },
+    )
+
+
+@require_POST
+@staff_required
+def staff_review(request):
+    """Approve all pending ratings in a scope (optionally of one rater), or reject one rater's ratings in it."""
+    scope, _ = _scope(request)
+    ratings = _scoped_ratings(scope)
+    rater_id = request.POST.get("rater", "")
+    if rater_id.isdigit():
+        ratings = ratings.filter(rater_id=int(rater_id))
+    action = request.POST.get("action")
+    if action == "approve":
+        n = approve_ratings(ratings, request.user)
+        messages.success(request, f"Approved {n} rating{'s' if n != 1 else ''}.")
+    elif action == "reject" and rater_id.isdigit():
+        ids = list(ratings.exclude(review_status=ReviewStatus.REJECTED).values_list("pk", flat=True))
+        n = sum(reject_rating(pk, request.user) for pk in ids)
+        messages.success(request, f"Rejected {n} rating{'s' if n != 1 else ''}; their pay was reversed.")
+    else:
+        messages.error(request, "Unknown review action.")
+    return redirect(reverse("staff_agreement") + _scope_query(scope))
+
+
+@require_POST
+@staff_required
+def staff_reject_rating(request, pk):
+    rating = get_object_or_404(Rating, pk=pk)
+    reject_rating(rating.pk, request.user)
+    messages.success(request, f"Rating {pk} rejected; its pay was reversed.")
+    return redirect("staff_rater_detail", pk=rating.rater_id)
+
+
+# ---------------------------------------------------------------- raters
+
+
+class RaterForm(forms.Form):
+    username = forms.RegexField(regex=r"^[\w.@+-]{3,150}$", help_text="Letters, digits and @.+-_ only.")
+    email = forms.EmailField(required=False)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+
+@staff_required
+def staff_raters(request):
+    form = RaterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user, password = create_rater(form.cleaned_data["username"], form.cleaned_data["email"])
+        messages.success(
+            request,
+            f"Rater {user.username} created. Temporary password (shown once): {password} — "
+            "they can change it under Password after logging in.",
+        )
+        return redirect("staff_raters")
+    raters = (
+        get_user_model()
+        .objects.filter(groups__name=RATERS_GROUP)
+        .annotate(
+            n_ratings=Count("ratings", distinct=True),
+            n_rejected=Count("ratings", filter=Q(ratings__review_status=ReviewStatus.REJECTED), distinct=True),
+        )
+        .order_by("username")
+    )
+    balances = dict(
+        LedgerEntry.objects.order_by().values("rater").annotate(total=Sum("amount")).values_list("rater", "total")
+    )
+    rows = [{"user": u, "earned": balances.get(u.pk, 0)} for u in raters]
+    return render(request, "staff/raters.html", {"form": form, "rows": rows, "currency": currency()})
+
+
+@require_GET
+@staff_required
+def staff_rater_detail(request, pk):
+    rater = get_object_or_404(get_user_model(), pk=pk)
+    ratings = (
+        Rating.objects.filter(rater=rater)
+        .select_related("item__essay", "item__batch", "assignment")
+        .order_by("-submitted_at")[:200]
+    )
+    return render(request, "staff/rater_detail.html", {"rater": rater, "ratings": ratings})
+
+
+# ---------------------------------------------------------------- payouts
+
+
+@staff_required
+def staff_payouts(request):
+    if request.method == "POST":
+        period = close_period(user=request.user)
+        messages.success(request, f"Closed the period: {period.payouts.count()} payouts.")
+        return redirect("staff_payouts")
+    upcoming = (
+        payable_entries(timezone.now())
+        .order_by()
+        .values("rater__username")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by("rater__username")
+    )
+    periods = PayoutPeriod.objects.annotate(n=Count("payouts"), total=Sum("payouts__amount"))
+    return render(request, "staff/payouts.html", {"upcoming": upcoming, "periods": periods, "currency": currency()})
+
+
+@require_GET
+@staff_required
+def staff_payout_csv(request, pk):
+    period = get_object_or_404(PayoutPeriod, pk=pk)
+    response = HttpResponse(payouts_csv(period), content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="payouts-{period.ends_at:%Y%m%d-%H%M}.csv"'
+    return response
