@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from .models import Essay, ModelVersion, TrainingRound
 
@@ -14,13 +14,13 @@ def healthz(request):
 
 @login_required
 def home(request):
-    context = {}
-    if request.user.is_staff:
-        context = {
-            "essay_counts": {
-                split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
-            },
-            "rounds": TrainingRound.objects.all()[:5],
-            "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
-        }
+    if not request.user.is_staff:
+        return redirect("rater_home")
+    context = {
+        "essay_counts": {
+            split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
+        },
+        "rounds": TrainingRound.objects.all()[:5],
+        "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
+    }
     return render(request, "home.html", context)
