@@ -146,22 +146,30 @@ def eval_essays(limit: int) -> list[Essay]:
     return list(Essay.objects.filter(split=Split.POOL).select_related("prompt").order_by("text_hash")[:limit])
 
 
+def essays_to_rewrite(context: StepContext, held_out: list[int]) -> list[Essay]:
+    """Fresh pool essays, plus a gold share of essays with a trusted band (they become the gold items).
+
+    Essays rewritten before (by this round's earlier attempt too) are not fresh, so a retry resumes.
+    """
+    from .batches import gold_target, trusted_gold_essays
+
+    wanted = int(round_setting(context, "rewrite_essays", 20))
+    gold = gold_target(wanted, float(round_setting(context, "gold_share", 0.1)))
+    done = Rewrite.objects.filter(training_round=context.training_round)
+    never_rewritten = Essay.objects.exclude(Q(rewrites__isnull=False)).select_related("prompt").order_by("pk")
+    pool = never_rewritten.filter(split=Split.POOL).exclude(pk__in=held_out)
+    trusted = never_rewritten.filter(pk__in=trusted_gold_essays())
+    pool_missing = wanted - done.filter(essay__split=Split.POOL).count()
+    gold_missing = gold - done.exclude(essay__split=Split.POOL).count()
+    return list(pool[: max(0, pool_missing)]) + list(trusted[: max(0, gold_missing)])
+
+
 def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
-    wanted = int(round_setting(context, "rewrite_essays", 20))
     held_out = [e.pk for e in eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))]
-    # Fresh essays: never rewritten before (this round's earlier attempts count, so a retry resumes).
+    fresh = essays_to_rewrite(context, held_out)
     done = Rewrite.objects.filter(training_round=context.training_round).count()
-    fresh = list(
-        Essay.objects.filter(split=Split.POOL)
-        .exclude(pk__in=held_out)
-        .exclude(Q(rewrites__isnull=False))
-        .select_related("prompt")
-        .order_by("pk")[: max(0, wanted - done)]
-    )
-    if not fresh:
-        return {"rewrites": done}
-    rewriter = round_rewriter(context, version)
+    rewriter = round_rewriter(context, version) if fresh else None
     batch = max(1, int(round_setting(context, "generation_batch", 4)))
     for start in range(0, len(fresh), batch):
         chunk = fresh[start : start + batch]
@@ -188,7 +196,7 @@ def generate_rewrites(context: StepContext) -> dict:
     return {
         "rewrites": total.count(),
         "guard_applied": total.filter(guard_applied=True).count(),
-        "tokens_per_s": round(rewriter.stats.tokens_per_s, 2),
+        "tokens_per_s": round(rewriter.stats.tokens_per_s, 2) if rewriter else None,
     }
 
 
@@ -234,15 +242,24 @@ def evaluate(context: StepContext) -> dict:
 
 
 def create_rating_items(context: StepContext) -> dict:
+    """Queue the pairs whose rewrite changed something (an unchanged pair would pay raters for nothing)."""
     from .batches import create_rating_items as create_items
+    from .batches import set_uncertainty
 
     rewrites = list(
         Rewrite.objects.filter(training_round=context.training_round, guard_applied=False).select_related("essay")
     )
-    batch = create_items(
+    rewrites = [r for r in rewrites if r.text != r.essay.text]
+    summary = create_items(
         context.training_round,
         rewrites,
         k=int(round_setting(context, "ratings_per_item", 2)),
         gold_share=float(round_setting(context, "gold_share", 0.1)),
     )
-    return {"rating_batch": getattr(batch, "pk", None), "pairs": len(rewrites)}
+    # Raters see the pairs the scorer is least sure of first (gold items too, so they do not stand out).
+    items = list(summary.batch.items.select_related("essay__prompt", "rewrite"))
+    if items:
+        _, scorer = round_scorer(context)
+        predictions = scorer.predict([i.essay.question for i in items], [i.rewrite.text for i in items])
+        set_uncertainty({item.pk: p.uncertainty for item, p in zip(items, predictions, strict=True)})
+    return {"rating_batch": summary.batch.pk, "items": summary.items, "gold_items": summary.gold_items}
