@@ -32,6 +32,7 @@ def round_defaults() -> dict:
         "rewrite_essays": int(getattr(settings, "ROUND_REWRITE_ESSAYS", 20)),
         "ratings_per_item": settings.RATING_DEFAULT_K,
         "gold_share": settings.RATING_GOLD_SHARE,
+        "eval_essays": int(getattr(settings, "ROUND_EVAL_ESSAYS", 20)),
     }
 
 

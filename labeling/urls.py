@@ -1,13 +1,11 @@
-"""Routes of the labeling app; each area adds its own include here."""
+"""Routes of the labeling app."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import model_views, rater_views, round_views, staff_views
 
 # Training rounds and model versions (staff): labeling/round_views.py, labeling/model_views.py.
-from django.urls import path  # noqa: E402
-
-from . import model_views, round_views  # noqa: E402
-
-urlpatterns += [
+urlpatterns = [
     path("rounds/", round_views.rounds_table, name="rounds"),
     path("rounds/new/", round_views.round_new, name="round_new"),
     path("rounds/compare/", round_views.rounds_compare, name="rounds_compare"),
@@ -26,8 +24,6 @@ urlpatterns += [
 ]
 
 # Rater workspace (raters): labeling/rater_views.py; its staff pages: labeling/staff_views.py.
-from . import rater_views, staff_views  # noqa: E402
-
 urlpatterns += [
     path("rate/", rater_views.rater_home, name="rater_home"),
     path("rate/next/", rater_views.rate_next, name="rate_next"),
