@@ -7,10 +7,9 @@ No database transaction is held while a model trains or generates.
 from django.db.models import Q
 
 from .models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
+from .rewriting import DEFAULT_EVAL_ESSAYS, dpo_pairs, eval_essays, rewriter_for, store_rewrites
 from .rounds import StepContext, StepSkipped
 from .scoring import json_safe
-
-DEFAULT_EVAL_ESSAYS = 20
 
 
 def recipe(context: StepContext):
@@ -91,14 +90,12 @@ def optimise_policy(context: StepContext) -> dict:
     if config.stage == "dpo":
         from rl import train_dpo
 
-        from .labels import preference_pairs
-
-        pairs = preference_pairs()
+        pairs = dpo_pairs()
         if not pairs:
             raise ValueError(
                 "DPO needs the raters' preference pairs and there are none yet: run a GRPO/RLOO round first"
             )
-        result = train_dpo.run(config, pairs=pairs, progress=forward_training_logs(context))
+        result = train_dpo.run(config, progress=forward_training_logs(context), pairs=pairs)
     elif "rl" in config.stage:
         from rl import train_rl
 
@@ -125,25 +122,8 @@ def optimise_policy(context: StepContext) -> dict:
 
 
 def round_rewriter(context: StepContext, version: ModelVersion | None):
-    """A Rewriter for a version (None: the untrained base model with the few-shot prompt)."""
-    from rl.rewriter import Rewriter
-    from rl.training import as_band_predictor, policy_spec_of_run
-
-    config = recipe(context)
     _, scorer = round_scorer(context)
-    settings = config.rewriter
-    if version is None:
-        spec = config.policy
-        spec.adapter = None
-        settings.few_shot = True
-    else:
-        spec = policy_spec_of_run(version.artifact_path)
-    return Rewriter.from_spec(spec, as_band_predictor(scorer), settings)
-
-
-def eval_essays(limit: int) -> list[Essay]:
-    """The fixed held-out set: the first pool essays by text hash. Never rewritten for raters, never trained on."""
-    return list(Essay.objects.filter(split=Split.POOL).select_related("prompt").order_by("text_hash")[:limit])
+    return rewriter_for(version, scorer, recipe(context))
 
 
 def essays_to_rewrite(context: StepContext, held_out: list[int]) -> list[Essay]:
@@ -168,30 +148,16 @@ def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
     held_out = [e.pk for e in eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))]
     fresh = essays_to_rewrite(context, held_out)
-    done = Rewrite.objects.filter(training_round=context.training_round).count()
     rewriter = round_rewriter(context, version) if fresh else None
-    batch = max(1, int(round_setting(context, "generation_batch", 4)))
-    for start in range(0, len(fresh), batch):
-        chunk = fresh[start : start + batch]
-        results = rewriter.rewrite([e.question for e in chunk], [e.text for e in chunk])
-        Rewrite.objects.bulk_create(
-            [
-                Rewrite(
-                    essay=essay,
-                    text=result.text,
-                    model_version=version,
-                    training_round=context.training_round,
-                    generation={"settings": context.config.get("rewriter", {}), "guard_reason": result.reason},
-                    chars_changed=result.chars_changed,
-                    guard_applied=result.guard_applied,
-                    scorer_band_before=round(result.band_before, 1),
-                    scorer_band_after=round(result.band_after, 1),
-                )
-                for essay, result in zip(chunk, results, strict=True)
-            ],
-            ignore_conflicts=True,  # a retried batch stores nothing twice
+    if fresh:
+        store_rewrites(
+            fresh,
+            rewriter,
+            version,
+            training_round=context.training_round,
+            batch_size=int(round_setting(context, "generation_batch", 4)),
+            progress=context.progress,
         )
-        context.progress(done + start + len(chunk), done + len(fresh), f"rewrote {start + len(chunk)} essays")
     total = Rewrite.objects.filter(training_round=context.training_round)
     return {
         "rewrites": total.count(),

@@ -1,0 +1,66 @@
+import dataclasses
+
+from django.core.management.base import BaseCommand, CommandError
+
+from labeling.models import ModelKind, ModelVersion
+from labeling.rewriting import dpo_pairs
+from labeling.scoring import json_safe, promoted_scorer
+from rl.config import RecipeError, load_recipe
+
+
+class Command(BaseCommand):
+    help = "Train the rewriter with a recipe (SFT, GRPO/RLOO against the promoted scorer, DPO on the raters' pairs)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--recipe", required=True, help="rl/recipes/X.yaml or a bare recipe name")
+        parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="e.g. rl.beta=0.02")
+        parser.add_argument("--promote", action="store_true", help="Make the new version the one the product uses.")
+
+    def handle(self, *args, **options):
+        from rl import train_dpo, train_rl, train_sft
+
+        try:
+            config = load_recipe(options["recipe"], options["set"])
+        except RecipeError as exc:
+            raise CommandError(str(exc)) from exc
+        stages = config.stage.split("+")
+        scorer = None
+        if "rl" in stages:
+            try:
+                _, scorer = promoted_scorer()
+            except LookupError as exc:
+                raise CommandError(str(exc)) from exc
+        pairs = None
+        if "dpo" in stages and not config.dpo.pairs_csv:
+            pairs = dpo_pairs()
+            if not pairs:
+                raise CommandError("no preference pairs: raters have not rated any pair yet (or set dpo.pairs_csv)")
+
+        def progress(logs: dict):
+            shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()}
+            self.stdout.write(f"  {shown}")
+
+        result = None
+        for stage in stages:
+            self.stdout.write(f"{stage} ...")
+            if stage == "sft":
+                result = train_sft.run(config, progress=progress)
+            elif stage == "rl":
+                result = train_rl.run(config, scorer, progress=progress)
+            else:
+                result = train_dpo.run(config, progress=progress, pairs=pairs)
+            # The next stage continues the adapter this one wrote.
+            adapter = str(result.output_dir / "adapter")
+            config = dataclasses.replace(config, policy=dataclasses.replace(config.policy, adapter=adapter))
+        version = ModelVersion.objects.create(
+            kind=ModelKind.REWRITER,
+            name=f"rewriter {config.name} {result.output_dir.name}",
+            artifact_path=str(result.output_dir),
+            config=json_safe(config.to_dict()),
+            metrics=json_safe({k: v for k, v in result.metrics.items() if k != "history"}),
+            parent=ModelVersion.promoted(ModelKind.REWRITER),
+        )
+        self.stdout.write(self.style.SUCCESS(f"Created {version} (id {version.pk}) at {version.artifact_path}"))
+        if options["promote"]:
+            version.promote(note="train_rewriter --promote")
+            self.stdout.write(self.style.SUCCESS(f"Promoted {version}."))

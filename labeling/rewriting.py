@@ -1,0 +1,107 @@
+"""Rewriter workflows on the database: which essays to rewrite, storing rewrites, DPO pairs from the raters."""
+
+from collections.abc import Callable
+
+from django.db.models import Q
+
+from .labels import preference_pairs
+from .models import Essay, ModelKind, ModelVersion, Rewrite, Split
+
+DEFAULT_EVAL_ESSAYS = 20
+
+
+def eval_essays(limit: int = DEFAULT_EVAL_ESSAYS) -> list[Essay]:
+    """The fixed held-out set: the first pool essays by text hash. Never rewritten for raters, never trained on."""
+    return list(Essay.objects.filter(split=Split.POOL).select_related("prompt").order_by("text_hash")[:limit])
+
+
+def fresh_pool_essays(limit: int, held_out: int = DEFAULT_EVAL_ESSAYS):
+    """Pool essays never rewritten before, outside the held-out set."""
+    held_out_ids = [e.pk for e in eval_essays(held_out)]
+    return (
+        Essay.objects.filter(split=Split.POOL)
+        .exclude(pk__in=held_out_ids)
+        .exclude(Q(rewrites__isnull=False))
+        .select_related("prompt")
+        .order_by("pk")[: max(0, limit)]
+    )
+
+
+def store_rewrites(
+    essays: list[Essay],
+    rewriter,
+    version: ModelVersion | None,
+    training_round=None,
+    batch_size: int = 4,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> list[Rewrite]:
+    """Rewrite essays in batches (the guard applies inside the rewriter) and store each batch as it finishes."""
+    stored = []
+    for start in range(0, len(essays), batch_size):
+        chunk = essays[start : start + batch_size]
+        results = rewriter.rewrite([e.question for e in chunk], [e.text for e in chunk])
+        rows = [
+            Rewrite(
+                essay=essay,
+                text=result.text,
+                model_version=version,
+                training_round=training_round,
+                generation={"settings": vars(rewriter.settings), "guard_reason": result.reason},
+                chars_changed=result.chars_changed,
+                guard_applied=result.guard_applied,
+                scorer_band_before=round(result.band_before, 1),
+                scorer_band_after=round(result.band_after, 1),
+            )
+            for essay, result in zip(chunk, results, strict=True)
+        ]
+        # ignore_conflicts: a retried batch of a round stores nothing twice (one rewrite per essay per round).
+        stored += Rewrite.objects.bulk_create(rows, ignore_conflicts=True)
+        if progress:
+            progress(start + len(chunk), len(essays), f"rewrote {start + len(chunk)} of {len(essays)} essays")
+    return stored
+
+
+def rewriter_for(version: ModelVersion | None, scorer, recipe=None):
+    """A Rewriter for a version; None means the base model with the few-shot prompt (the round-0 baseline)."""
+    from rl.config import RecipeConfig
+    from rl.rewriter import Rewriter
+    from rl.training import as_band_predictor, policy_spec_of_run
+
+    recipe = recipe or RecipeConfig()
+    settings = recipe.rewriter
+    if version is None:
+        spec = recipe.policy
+        spec.adapter = None
+        settings.few_shot = True
+    else:
+        spec = policy_spec_of_run(version.artifact_path)
+    return Rewriter.from_spec(spec, as_band_predictor(scorer), settings)
+
+
+def promoted_rewriter_version() -> ModelVersion | None:
+    return ModelVersion.promoted(ModelKind.REWRITER)
+
+
+def dpo_pairs(round_number: int | None = None):
+    """The raters' preferences as rl.train_dpo.RatedPair (original vs rewrite with their consensus bands).
+
+    When the bands tie and the pair exists only through the raters' "which is better" answers, the winner is given
+    half a band more, so the pair keeps its direction.
+    """
+    from rl.train_dpo import RatedPair
+
+    from .scoring import consensus_human_labels
+
+    bands = consensus_human_labels(round_number)
+    pairs = []
+    for pair in preference_pairs(round_number):
+        rewrite = Rewrite.objects.select_related("essay").get(pk=pair.rewrite_id)
+        band_original = bands.get((pair.essay_id, None), {}).get("band", 0.0)
+        band_rewrite = bands.get((pair.essay_id, pair.rewrite_id), {}).get("band", 0.0)
+        rewrite_won = pair.chosen == rewrite.text
+        if (band_rewrite > band_original) != rewrite_won or band_rewrite == band_original:
+            band_rewrite, band_original = (
+                (band_original + 0.5, band_original) if rewrite_won else (band_original, band_original + 0.5)
+            )
+        pairs.append(RatedPair(pair.prompt, rewrite.essay.text, rewrite.text, band_original, band_rewrite))
+    return pairs
