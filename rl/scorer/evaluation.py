@@ -1,0 +1,40 @@
+"""Accuracy metrics and the gaming (perturbation) report of a scorer on labelled essays."""
+
+import random
+
+import numpy as np
+
+from rl.data import LabelledEssay
+from rl.metrics import band_metrics, round_to_half_band
+from rl.scorer.perturbations import PERTURBATIONS
+
+# Bands are floats from float32 embeddings under bf16: a change smaller than this is numerical noise, not a raise.
+RAISE_TOLERANCE = 0.01
+
+
+def evaluate(scorer, records: list[LabelledEssay]) -> dict:
+    predictions = scorer.predict([r.question for r in records], [r.essay for r in records])
+    metrics = band_metrics([r.band for r in records], [p.band for p in predictions])
+    metrics["mean_uncertainty"] = float(np.mean([p.uncertainty for p in predictions])) if predictions else float("nan")
+    return metrics
+
+
+def perturbation_report(scorer, records: list[LabelledEssay], seed: int = 0) -> dict:
+    """For each perturbation: the share of essays whose predicted band it raises (by more than RAISE_TOLERANCE),
+    the share whose rounded half-band it raises, and the mean change of the band."""
+    questions = [r.question for r in records]
+    original = np.array([p.band for p in scorer.predict(questions, [r.essay for r in records])])
+    report = {}
+    for name, perturb in PERTURBATIONS.items():
+        rng = random.Random(f"{seed}-{name}")
+        perturbed_essays = [perturb(r.essay, rng) for r in records]
+        perturbed = np.array([p.band for p in scorer.predict(questions, perturbed_essays)])
+        change = perturbed - original
+        report[name] = {
+            "n": len(records),
+            "raised_share": float((change > RAISE_TOLERANCE).mean()),
+            "raised_half_band_share": float((round_to_half_band(perturbed) > round_to_half_band(original)).mean()),
+            "mean_change": float(change.mean()),
+            "max_change": float(change.max()),
+        }
+    return report

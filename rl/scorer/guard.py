@@ -1,0 +1,49 @@
+"""Post-hoc guard: band penalties for text patterns a rewriter could use to game the learnt models.
+
+The learnt models already use repetition, topicality and length features with sign constraints, but they saw few
+essays with such patterns, so the guard adds explicit penalties. Each guarded quantity is compared with its 99th
+percentile on the training essays: ordinary essays (at most ~1% of them) pay nothing, and the penalty grows linearly
+with the excess, so more of the pattern never scores better.
+
+Known gap: a memorised, fluent but topic-free paragraph (perturbations.add_generic_paragraph) still raises most
+essays a little: its sentences are only partly separable from ordinary ones by question/essay similarity, so the
+generic-sentence share rarely passes its threshold. A fix to try: compute the features on the on-topic sentences only
+and let the generic share enter with a negative sign alone.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# feature -> band penalty per unit above the training 99th percentile
+GUARDED_FEATURES = {
+    "duplicate_sentence_share": 6.0,
+    "near_duplicate_sentence_share": 6.0,
+    "repeat_5gram": 6.0,
+    "offtopic_sentence_share": 4.0,
+    "word_list_share": 15.0,
+    "generic_sentence_share": 4.0,
+}
+REFERENCE_QUANTILE = 99.0
+
+
+@dataclass
+class Guard:
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def fit(cls, table: np.ndarray, names: tuple[str, ...]) -> "Guard":
+        """Thresholds for the guarded features present in names (the judge family has no embedding features)."""
+        thresholds = {
+            name: float(np.percentile(table[:, names.index(name)], REFERENCE_QUANTILE))
+            for name in GUARDED_FEATURES
+            if name in names
+        }
+        return cls(thresholds)
+
+    def penalties(self, table: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+        total = np.zeros(len(table))
+        for name, threshold in self.thresholds.items():
+            excess = table[:, names.index(name)] - threshold
+            total += GUARDED_FEATURES[name] * np.maximum(excess, 0.0)
+        return total

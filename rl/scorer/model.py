@@ -1,0 +1,427 @@
+"""The scorer: essay features -> band, with uncertainty, calibration and a guard against gaming.
+
+Families (ScorerConfig.family):
+- "ensemble" (default, the reward model): hand-made text features + all-MiniLM-L6-v2 sentence statistics and its
+  middle-layer sentence states -> ridge regression and monotone-constrained LightGBM (several seeds); the mean of the
+  members is stretched around the training mean by a factor chosen on out-of-fold predictions, and the guard subtracts
+  penalties for repetition, word lists and off-topic or generic filler.
+- "judge": an independent family for judging the rewriter: word and character TF-IDF + the hand-made features ->
+  ridge, no neural encoder, plus the same guard. Train it on a part of the data the reward model did not see
+  (see disjoint_halves).
+- "tfidf_ridge": the plain TF-IDF + ridge baseline of the benchmark (no guard, no calibration).
+
+Uncertainty is the spread (standard deviation) of the members' calibrated predictions plus the out-of-fold RMSE
+scaled up by how far the essay's features lie outside the training range (capped), so odd essays go to raters first.
+"""
+
+import json
+import pickle
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rl.data import LabelledEssay
+from rl.metrics import band_metrics
+from rl.scorer.features import (
+    FEATURE_NAMES,
+    HAND_FEATURES,
+    MONOTONE,
+    build_features,
+    hand_features,
+    normalise_for_features,
+)
+from rl.scorer.guard import Guard
+from rl.text import text_hash
+
+FAMILIES = ("ensemble", "judge", "tfidf_ridge")
+FORMAT_VERSION = 1
+MAX_OUTSIDE_RANGE = 3.0  # uncertainty grows with distance outside the training range, up to (1 + this) x OOF RMSE
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class ScorerConfig:
+    family: str = "ensemble"
+    ridge_alpha: float = 1000.0
+    pca_components: int = 32
+    lgbm_estimators: int = 500
+    lgbm_learning_rate: float = 0.03
+    lgbm_leaves: int = 15
+    seeds: tuple[int, ...] = (0, 1, 2)
+    tfidf_alpha: float = 3.0
+    tfidf_max_features: int = 50_000
+    cv_folds: int = 5  # out-of-fold predictions choose the stretch and give honest training metrics; <2: none
+    stretch: float | None = None  # None: chosen on out-of-fold predictions
+    max_mae_increase: float = 0.02  # the stretch may cost at most this much out-of-fold MAE
+    guard: bool = True
+    embedding_precision: str = "auto"
+    embedding_cache: str = ""  # .npz for experiments; empty: none
+    feature_batch: int = 64
+
+    def __post_init__(self):
+        if self.family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}, not {self.family!r}")
+        self.seeds = tuple(self.seeds)
+
+
+@dataclass
+class Prediction:
+    band: float  # clipped to 0-9, not rounded
+    uncertainty: float
+
+
+@dataclass
+class Features:
+    """Inputs of the learnt members for a batch of essays."""
+
+    table: np.ndarray  # one column per name in `names`
+    names: tuple[str, ...] = ()
+    style: np.ndarray | None = None  # middle-layer MiniLM states (ensemble family)
+    texts: list[str] = field(default_factory=list)  # normalised essays (TF-IDF families)
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    pass
+
+
+class Scorer:
+    def __init__(self, config: ScorerConfig):
+        self.config = config
+        self.members: list = []
+        self.center = 0.0
+        self.stretch = 1.0
+        self.guard: Guard | None = None
+        self.oof_rmse = 1.0
+        self.feature_low: np.ndarray | None = None
+        self.feature_high: np.ndarray | None = None
+        self.training_info: dict = {}
+        self._embedder = None
+
+    # ---- features -------------------------------------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from rl.embeddings import EmbedderConfig, SentenceEmbedder
+
+            self._embedder = SentenceEmbedder(
+                EmbedderConfig(precision=self.config.embedding_precision, disk_cache=self.config.embedding_cache)
+            )
+        return self._embedder
+
+    def features(self, questions: list[str], essays: list[str], progress: Progress = _no_progress) -> Features:
+        texts = [normalise_for_features(essay) for essay in essays]
+        if self.config.family == "tfidf_ridge":
+            return Features(table=np.zeros((len(essays), 0)), texts=texts)
+        if self.config.family == "judge":
+            rows = [hand_features(q, e) for q, e in zip(questions, essays, strict=True)]
+            return Features(
+                table=np.array([[row[n] for n in HAND_FEATURES] for row in rows]), names=HAND_FEATURES, texts=texts
+            )
+        tables, styles = [], []
+        step = self.config.feature_batch
+        for start in range(0, len(essays), step):
+            matrix = build_features(self.embedder, questions[start : start + step], essays[start : start + step])
+            tables.append(matrix.features)
+            styles.append(matrix.style_vectors)
+            progress(min(start + step, len(essays)), len(essays), "essay features")
+        if self.config.embedding_cache:
+            self.embedder.save_disk_cache()
+        return Features(table=np.vstack(tables), names=FEATURE_NAMES, style=np.vstack(styles), texts=texts)
+
+    # ---- prediction -----------------------------------------------------------------------------------------
+    def member_predictions(self, features: Features) -> np.ndarray:
+        """(members, n) raw predictions."""
+        return np.stack([member.predict(features) for member in self.members])
+
+    def predict_features(self, features: Features) -> list[Prediction]:
+        raw = self.member_predictions(features)
+        calibrated = self.center + self.stretch * (raw - self.center)
+        bands = calibrated.mean(0)
+        if self.guard is not None:
+            bands = bands - self.guard.penalties(features.table, features.names)
+        spread = calibrated.std(0) if len(self.members) > 1 else np.zeros(len(bands))
+        uncertainty = spread + self.oof_rmse * (1.0 + self._outside_training_range(features.table))
+        return [Prediction(float(np.clip(b, 0.0, 9.0)), float(u)) for b, u in zip(bands, uncertainty, strict=True)]
+
+    def _outside_training_range(self, table: np.ndarray) -> np.ndarray:
+        if self.feature_low is None or table.shape[1] == 0:
+            return np.zeros(len(table))
+        # Features that barely vary in training (e.g. duplicate shares, almost always 0) must not explode this.
+        width = np.maximum(self.feature_high - self.feature_low, 1e-3 + 0.1 * np.abs(self.feature_high))
+        outside = np.maximum(self.feature_low - table, 0) + np.maximum(table - self.feature_high, 0)
+        return np.minimum((outside / width).max(1), MAX_OUTSIDE_RANGE)
+
+    def predict(self, questions: list[str], essays: list[str]) -> list[Prediction]:
+        if len(questions) != len(essays):
+            raise ValueError("questions and essays must have the same length")
+        if not essays:
+            return []
+        return self.predict_features(self.features(list(questions), list(essays)))
+
+    def predict_band(self, question: str, essay: str) -> float:
+        return self.predict([question], [essay])[0].band
+
+    # ---- persistence ----------------------------------------------------------------------------------------
+    def save(self, folder) -> Path:
+        """Write the scorer into folder (model.pkl + meta.json). Load only folders you trust (pickle)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        state = {
+            "format_version": FORMAT_VERSION,
+            "config": asdict(self.config),
+            "members": self.members,
+            "center": self.center,
+            "stretch": self.stretch,
+            "guard": self.guard,
+            "oof_rmse": self.oof_rmse,
+            "feature_low": self.feature_low,
+            "feature_high": self.feature_high,
+            "training_info": self.training_info,
+        }
+        with open(folder / "model.pkl", "wb") as handle:
+            pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        meta = {"format_version": FORMAT_VERSION, "config": asdict(self.config), "training": self.training_info}
+        (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=float))
+        return folder
+
+
+def load_scorer(folder) -> Scorer:
+    with open(Path(folder) / "model.pkl", "rb") as handle:
+        state = pickle.load(handle)
+    if state.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"scorer format {state.get('format_version')} is not {FORMAT_VERSION}")
+    scorer = Scorer(ScorerConfig(**state["config"]))
+    for key in ("members", "center", "stretch", "guard", "oof_rmse", "feature_low", "feature_high", "training_info"):
+        setattr(scorer, key, state[key])
+    return scorer
+
+
+# ---- members ----------------------------------------------------------------------------------------------------
+
+
+class RidgeMember:
+    """Standardised features -> ridge; features with a required direction whose weight comes out the wrong way are
+    dropped and the ridge refitted, so e.g. more repetition can never raise the band through this member."""
+
+    def __init__(self, alpha: float, use_style: bool):
+        self.alpha = alpha
+        self.use_style = use_style
+
+    def _matrix(self, features: Features) -> np.ndarray:
+        parts = [features.table] + ([features.style] if self.use_style else [])
+        return np.hstack(parts)
+
+    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "RidgeMember":
+        from sklearn.linear_model import Ridge
+
+        x = self._matrix(features)
+        self.mean = x.mean(0)
+        self.scale = np.where(x.std(0) > 1e-12, x.std(0), 1.0)
+        z = (x - self.mean) / self.scale
+        self.keep = np.ones(x.shape[1], dtype=bool)
+        signs = np.zeros(x.shape[1])
+        signs[: len(features.names)] = [MONOTONE.get(name, 0) for name in features.names]
+        for _ in range(len(MONOTONE) + 1):
+            model = Ridge(alpha=self.alpha).fit(z[:, self.keep], y, sample_weight=weights)
+            coef = np.zeros(x.shape[1])
+            coef[self.keep] = model.coef_
+            wrong = (signs * coef) < 0
+            if not wrong.any():
+                break
+            self.keep &= ~wrong
+        self.coef = coef
+        self.intercept = float(model.intercept_)
+        return self
+
+    def predict(self, features: Features) -> np.ndarray:
+        return ((self._matrix(features) - self.mean) / self.scale) @ self.coef + self.intercept
+
+
+class LightGBMMember:
+    """Features + PCA of the middle-layer states -> LightGBM with monotone constraints on the guarded features."""
+
+    def __init__(self, config: ScorerConfig, seed: int):
+        self.config = config
+        self.seed = seed
+
+    def _matrix(self, features: Features) -> np.ndarray:
+        return np.hstack([features.table, self.pca.transform(features.style)])
+
+    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "LightGBMMember":
+        import lightgbm as lgb
+        from sklearn.decomposition import PCA
+
+        self.pca = PCA(self.config.pca_components, random_state=self.seed).fit(features.style)
+        monotone = [MONOTONE.get(name, 0) for name in features.names] + [0] * self.config.pca_components
+        self.model = lgb.LGBMRegressor(
+            n_estimators=self.config.lgbm_estimators,
+            learning_rate=self.config.lgbm_learning_rate,
+            num_leaves=self.config.lgbm_leaves,
+            min_child_samples=20,
+            subsample=0.8,
+            subsample_freq=1,
+            colsample_bytree=0.5,
+            monotone_constraints=monotone,
+            random_state=self.seed,
+            n_jobs=1,
+            verbose=-1,
+        ).fit(self._matrix(features), y, sample_weight=weights)
+        return self
+
+    def predict(self, features: Features) -> np.ndarray:
+        return self.model.predict(self._matrix(features))
+
+
+class TfidfRidgeMember:
+    """Word 1-2-gram and character 2-5-gram TF-IDF (+ standardised hand features when given) -> ridge."""
+
+    def __init__(self, alpha: float, max_features: int, use_table: bool):
+        self.alpha = alpha
+        self.max_features = max_features
+        self.use_table = use_table
+
+    def _matrix(self, features: Features):
+        from scipy.sparse import csr_matrix, hstack
+
+        parts = [self.words.transform(features.texts), self.chars.transform(features.texts)]
+        if self.use_table:
+            parts.append(csr_matrix((features.table - self.mean) / self.scale))
+        return hstack(parts).tocsr()
+
+    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "TfidfRidgeMember":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import Ridge
+
+        self.words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=self.max_features)
+        self.chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=self.max_features
+        )
+        self.words.fit(features.texts)
+        self.chars.fit(features.texts)
+        if self.use_table:
+            self.mean = features.table.mean(0)
+            self.scale = np.where(features.table.std(0) > 1e-12, features.table.std(0), 1.0)
+        self.model = Ridge(alpha=self.alpha).fit(self._matrix(features), y, sample_weight=weights)
+        return self
+
+    def predict(self, features: Features) -> np.ndarray:
+        return self.model.predict(self._matrix(features))
+
+
+def _make_members(config: ScorerConfig) -> list:
+    if config.family == "ensemble":
+        members = [RidgeMember(config.ridge_alpha, use_style=True)]
+        return members + [LightGBMMember(config, seed) for seed in config.seeds]
+    if config.family == "judge":
+        return [TfidfRidgeMember(config.tfidf_alpha, config.tfidf_max_features, use_table=True)]
+    return [TfidfRidgeMember(config.tfidf_alpha, config.tfidf_max_features, use_table=False)]
+
+
+def _subset(features: Features, index: np.ndarray) -> Features:
+    return Features(
+        table=features.table[index],
+        names=features.names,
+        style=None if features.style is None else features.style[index],
+        texts=[features.texts[i] for i in index] if features.texts else [],
+    )
+
+
+def _fit_members(config: ScorerConfig, features: Features, y: np.ndarray, weights: np.ndarray) -> list:
+    return [member.fit(features, y, weights) for member in _make_members(config)]
+
+
+def _choose_stretch(y: np.ndarray, oof: np.ndarray, center: float, max_mae_increase: float) -> float:
+    """The largest-QWK stretch of out-of-fold predictions whose MAE stays within max_mae_increase of the best."""
+    candidates = np.round(np.arange(1.0, 2.01, 0.05), 2)
+    scored = [(s, band_metrics(y, center + s * (oof - center))) for s in candidates]
+    best_mae = min(m["mae"] for _, m in scored)
+    allowed = [(s, m) for s, m in scored if m["mae"] <= best_mae + max_mae_increase]
+    return float(max(allowed, key=lambda item: item[1]["qwk"])[0])
+
+
+def train_scorer(records: list[LabelledEssay], config: ScorerConfig | None = None, progress: Progress | None = None):
+    """Fit a scorer on labelled essays (duplicates by normalised text are merged: the mean band, summed weight)."""
+    config = config or ScorerConfig()
+    progress = progress or _no_progress
+    started = time.monotonic()
+    records = _merge_duplicates(records)
+    if len(records) < 10:
+        raise ValueError(f"need at least 10 distinct labelled essays, got {len(records)}")
+    y = np.array([r.band for r in records], dtype=np.float64)
+    weights = np.array([r.weight for r in records], dtype=np.float64)
+    scorer = Scorer(config)
+    features = scorer.features([r.question for r in records], [r.essay for r in records], progress)
+    scorer.center = float(np.average(y, weights=weights))
+    calibrate = config.family != "tfidf_ridge"
+    folds = config.cv_folds if calibrate and len(records) >= 5 * max(config.cv_folds, 1) else 0
+    oof_metrics = None
+    if folds >= 2:
+        from sklearn.model_selection import KFold
+
+        oof = np.zeros(len(records))
+        for fold, (fit_index, held_index) in enumerate(KFold(folds, shuffle=True, random_state=0).split(y)):
+            progress(fold, folds + 1, f"cross-validation fold {fold + 1}/{folds}")
+            members = _fit_members(config, _subset(features, fit_index), y[fit_index], weights[fit_index])
+            oof[held_index] = np.mean([m.predict(_subset(features, held_index)) for m in members], axis=0)
+        scorer.stretch = (
+            config.stretch
+            if config.stretch is not None
+            else _choose_stretch(y, oof, scorer.center, config.max_mae_increase)
+        )
+        stretched = scorer.center + scorer.stretch * (oof - scorer.center)
+        oof_metrics = {k: v for k, v in band_metrics(y, stretched).items() if k in {"qwk", "mae", "rmse", "pearson"}}
+        scorer.oof_rmse = oof_metrics["rmse"]
+    elif config.stretch is not None:
+        scorer.stretch = config.stretch
+    progress(folds, folds + 1, "final fit")
+    scorer.members = _fit_members(config, features, y, weights)
+    if config.guard and config.family != "tfidf_ridge":
+        scorer.guard = Guard.fit(features.table, features.names)
+    if features.table.shape[1]:
+        scorer.feature_low = np.percentile(features.table, 0.5, axis=0)
+        scorer.feature_high = np.percentile(features.table, 99.5, axis=0)
+    scorer.training_info = {
+        "n": len(records),
+        "sources": _count_sources(records),
+        "seconds": round(time.monotonic() - started, 1),
+        "stretch": scorer.stretch,
+        "oof": oof_metrics,
+        "data_hash": text_hash("".join(sorted(text_hash(r.essay) + f"{r.band}" for r in records))),
+    }
+    progress(folds + 1, folds + 1, "done")
+    return scorer
+
+
+def _merge_duplicates(records: list[LabelledEssay]) -> list[LabelledEssay]:
+    groups: dict[str, list[LabelledEssay]] = {}
+    for record in records:
+        groups.setdefault(text_hash(record.essay), []).append(record)
+    merged = []
+    for group in groups.values():
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        weights = np.array([r.weight for r in group])
+        band = float(np.average([r.band for r in group], weights=weights)) if weights.sum() > 0 else group[0].band
+        merged.append(LabelledEssay(group[0].question, group[0].essay, band, group[0].source, float(weights.sum())))
+    return merged
+
+
+def _count_sources(records: list[LabelledEssay]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.source] = counts.get(record.source, 0) + 1
+    return counts
+
+
+def disjoint_halves(records: list[LabelledEssay], seed: int = 0) -> tuple[list[LabelledEssay], list[LabelledEssay]]:
+    """Split records in two halves that share no question (and so no essay), e.g. reward model vs. judge data."""
+    questions = sorted({text_hash(r.question) for r in records})
+    rng = np.random.default_rng(seed)
+    first = set(rng.permutation(questions)[: len(questions) // 2].tolist())
+    half_a = [r for r in records if text_hash(r.question) in first]
+    half_b = [r for r in records if text_hash(r.question) not in first]
+    return half_a, half_b

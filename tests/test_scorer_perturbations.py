@@ -1,0 +1,105 @@
+"""Gaming perturbations: the text functions themselves, the guard, and that they never raise a trained scorer's band."""
+
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from rl.data import load_training_set
+from rl.scorer import ScorerConfig, perturbation_report, train_scorer
+from rl.scorer.features import HAND_FEATURES, hand_features, split_sentences
+from rl.scorer.guard import Guard
+from rl.scorer.perturbations import (
+    FANCY_WORDS,
+    GENERIC_PARAGRAPHS,
+    PERTURBATIONS,
+    add_generic_paragraph,
+    append_fancy_vocabulary,
+    delete_half,
+    paragraphs,
+    repeat_paragraph,
+    shuffle_sentences,
+)
+
+ESSAY = (
+    "Some people think that children should learn a foreign language at school. Others disagree. "
+    "In this essay I will discuss both views.\n\n"
+    "On the one hand, languages open doors to other cultures. They also help students find jobs later.\n\n"
+    "On the other hand, the school day is already full. Time spent on grammar drills could go to maths.\n\n"
+    "In conclusion, I believe the benefits outweigh the costs."
+)
+
+
+def test_paragraphs_use_breaks_or_sentence_groups():
+    assert len(paragraphs(ESSAY)) == 4
+    flat = " ".join(paragraphs(ESSAY)).lower()
+    assert len(paragraphs(flat)) == 4
+    assert paragraphs("One sentence only.") == ["One sentence only."]
+
+
+def test_repeat_paragraph_duplicates_one_paragraph():
+    blocks = paragraphs(repeat_paragraph(ESSAY, random.Random(0)))
+    assert len(blocks) == 5
+    assert max(Counter(blocks).values()) == 2
+
+
+def test_shuffle_keeps_the_same_sentences_in_another_order():
+    shuffled = shuffle_sentences(ESSAY, random.Random(0))
+    assert Counter(split_sentences(shuffled)) == Counter(split_sentences(ESSAY))
+    assert split_sentences(shuffled) != split_sentences(ESSAY)
+
+
+def test_delete_half_keeps_the_first_half_of_sentences():
+    kept = split_sentences(delete_half(ESSAY, random.Random(0)))
+    assert kept == split_sentences(ESSAY)[: len(split_sentences(ESSAY)) // 2]
+
+
+def test_fancy_vocabulary_and_generic_paragraph_are_added():
+    fancy = append_fancy_vocabulary(ESSAY, random.Random(0))
+    assert fancy.startswith(paragraphs(ESSAY)[0])
+    assert sum(word in fancy.lower() for word in FANCY_WORDS) >= 20
+    generic = add_generic_paragraph(ESSAY, random.Random(0))
+    assert paragraphs(generic)[1] in GENERIC_PARAGRAPHS
+
+
+def test_perturbations_are_deterministic_for_a_seed():
+    for perturb in PERTURBATIONS.values():
+        assert perturb(ESSAY, random.Random(3)) == perturb(ESSAY, random.Random(3))
+
+
+def test_guard_penalises_repetition_and_word_lists_but_not_ordinary_essays():
+    records, _ = load_training_set()
+    sample = records[:200]
+    table = np.array([[hand_features(r.question, r.essay)[n] for n in HAND_FEATURES] for r in sample])
+    guard = Guard.fit(table, HAND_FEATURES)
+    assert (guard.penalties(table, HAND_FEATURES) > 0).mean() <= 0.05
+    rng = random.Random(0)
+    for perturb in (repeat_paragraph, append_fancy_vocabulary):
+        perturbed = np.array(
+            [[hand_features(r.question, perturb(r.essay, rng))[n] for n in HAND_FEATURES] for r in sample[:20]]
+        )
+        assert (guard.penalties(perturbed, HAND_FEATURES) > 0.3).mean() >= 0.9
+
+
+@pytest.fixture(scope="module")
+def small_scorer():
+    records, _ = load_training_set()
+    config = ScorerConfig(cv_folds=0, seeds=(0,), pca_components=8, lgbm_estimators=60)
+    return train_scorer(records[::12], config), records[1::40]
+
+
+def test_gaming_perturbations_do_not_raise_the_band(small_scorer):
+    scorer, held_out = small_scorer
+    report = perturbation_report(scorer, held_out)
+    assert set(report) == set(PERTURBATIONS)
+    for name in ("repeat_paragraph", "append_fancy_vocabulary", "shuffle_sentences", "delete_half"):
+        assert report[name]["raised_share"] <= 0.1, (name, report[name])
+        assert report[name]["raised_half_band_share"] <= 0.05, (name, report[name])
+
+
+@pytest.mark.xfail(reason="known gap: a fluent, topic-free paragraph still raises most essays (see rl/scorer/guard.py)")
+def test_memorised_generic_paragraph_does_not_raise_the_band(small_scorer):
+    scorer, held_out = small_scorer
+    report = perturbation_report(scorer, held_out)["add_generic_paragraph"]
+    assert report["raised_half_band_share"] <= 0.05, report
