@@ -4,14 +4,13 @@ rating items appear, simulated raters rate them, and the human-judged M appears 
 from decimal import Decimal
 
 import pytest
+from round_helpers import import_small_corpus, wait_for_round
 
 from labeling.assignment import claim_next
 from labeling.models import ModelKind, ModelVersion, RatingItem, Rewrite, RoundStatus
 from labeling.rating_actions import RatingAnswer, approve_ratings, submit_rating
 from labeling.roles import create_rater
 from labeling.round_views import round_metrics
-
-from .round_helpers import import_small_corpus, wait_for_round
 
 pytestmark = pytest.mark.slow
 

@@ -4,12 +4,11 @@ worker without redoing finished steps or duplicating rewrites and rating items."
 import time
 
 import pytest
+from round_helpers import import_small_corpus, wait_for_round
 
 from labeling import rounds
 from labeling.models import RatingItem, Rewrite, RoundStatus, RoundStep, TrainingRound
 from labeling.round_forms import round_config_from_form
-
-from .round_helpers import import_small_corpus, wait_for_round
 
 pytestmark = pytest.mark.slow
 

@@ -254,8 +254,10 @@ class LightGBMMember:
         import lightgbm as lgb
         from sklearn.decomposition import PCA
 
-        self.pca = PCA(self.config.pca_components, random_state=self.seed).fit(features.style)
-        monotone = [MONOTONE.get(name, 0) for name in features.names] + [0] * self.config.pca_components
+        # Small training sets (tests, first rounds) have fewer essays than components.
+        components = min(self.config.pca_components, *features.style.shape)
+        self.pca = PCA(components, random_state=self.seed).fit(features.style)
+        monotone = [MONOTONE.get(name, 0) for name in features.names] + [0] * components
         self.model = lgb.LGBMRegressor(
             n_estimators=self.config.lgbm_estimators,
             learning_rate=self.config.lgbm_learning_rate,
