@@ -1,0 +1,198 @@
+"""Inject typical learner errors into good sentences: the SFT pairs (corrupted -> original) for the warm start.
+
+Error types follow what IELTS examiners see most: articles, subject-verb agreement, prepositions, spelling,
+punctuation and word forms. Each injector returns None when the sentence offers nothing to corrupt.
+"""
+
+import random
+import re
+from collections.abc import Callable
+
+ARTICLES = ["a", "an", "the"]
+PREPOSITIONS = ["in", "on", "at", "for", "to", "of", "with", "about", "from", "by"]
+AGREEMENT_SWAPS = {
+    "is": "are",
+    "are": "is",
+    "was": "were",
+    "were": "was",
+    "has": "have",
+    "have": "has",
+    "does": "do",
+    "do": "does",
+    "this": "these",
+    "these": "this",
+    "many": "much",
+    "much": "many",
+}
+COMMON_MISSPELLINGS = {
+    "government": "goverment",
+    "environment": "enviroment",
+    "necessary": "neccessary",
+    "believe": "belive",
+    "which": "wich",
+    "because": "becuase",
+    "their": "there",
+    "receive": "recieve",
+    "definitely": "definately",
+    "different": "diffrent",
+    "successful": "succesful",
+    "beginning": "begining",
+    "until": "untill",
+    "opinion": "oppinion",
+    "advantages": "advantags",
+    "people": "peoples",
+    "society": "sociaty",
+    "knowledge": "knowlege",
+    "especially": "especialy",
+    "responsibility": "responsability",
+}
+WORD_FORM_SWAPS = {
+    "important": "importance",
+    "importance": "important",
+    "beneficial": "benefit",
+    "successful": "success",
+    "easily": "easy",
+    "significantly": "significant",
+    "effectively": "effective",
+    "economic": "economy",
+    "financial": "finance",
+    "healthy": "health",
+    "developed": "develop",
+    "increasingly": "increasing",
+    "difficult": "difficulty",
+    "independent": "independence",
+    "responsible": "responsibility",
+}
+
+
+def _words(sentence: str) -> list[re.Match]:
+    return list(re.finditer(r"[A-Za-z']+", sentence))
+
+
+def _replace(sentence: str, match: re.Match, new: str) -> str:
+    return sentence[: match.start()] + new + sentence[match.end() :]
+
+
+def _keep_case(template: str, word: str) -> str:
+    return word[:1].upper() + word[1:] if template[:1].isupper() else word
+
+
+def _pick(rng: random.Random, matches: list[re.Match], vocabulary) -> re.Match | None:
+    candidates = [m for m in matches if m.group().lower() in vocabulary]
+    return rng.choice(candidates) if candidates else None
+
+
+def corrupt_article(sentence: str, rng: random.Random) -> str | None:
+    match = _pick(rng, _words(sentence), ARTICLES)
+    if match is None:
+        return None
+    if rng.random() < 0.6:  # drop it (the most common article error)
+        return sentence[: match.start()] + sentence[match.end() :].lstrip(" ")
+    other = rng.choice([a for a in ARTICLES if a != match.group().lower()])
+    return _replace(sentence, match, _keep_case(match.group(), other))
+
+
+def corrupt_agreement(sentence: str, rng: random.Random) -> str | None:
+    words = _words(sentence)
+    match = _pick(rng, words, AGREEMENT_SWAPS)
+    if match is not None:
+        return _replace(sentence, match, _keep_case(match.group(), AGREEMENT_SWAPS[match.group().lower()]))
+    # third-person -s on a verb after he/she/it
+    for index, word in enumerate(words[:-1]):
+        following = words[index + 1].group()
+        if word.group().lower() in {"he", "she", "it"} and following.endswith("s") and len(following) > 3:
+            return _replace(sentence, words[index + 1], following[:-1])
+    return None
+
+
+def corrupt_preposition(sentence: str, rng: random.Random) -> str | None:
+    match = _pick(rng, _words(sentence), PREPOSITIONS)
+    if match is None:
+        return None
+    other = rng.choice([p for p in PREPOSITIONS if p != match.group().lower()])
+    return _replace(sentence, match, _keep_case(match.group(), other))
+
+
+def corrupt_spelling(sentence: str, rng: random.Random) -> str | None:
+    words = _words(sentence)
+    known = _pick(rng, words, COMMON_MISSPELLINGS)
+    if known is not None and rng.random() < 0.5:
+        return _replace(sentence, known, _keep_case(known.group(), COMMON_MISSPELLINGS[known.group().lower()]))
+    long_words = [m for m in words if len(m.group()) >= 6 and "'" not in m.group()]
+    if not long_words:
+        return None
+    match = rng.choice(long_words)
+    word = match.group()
+    position = rng.randrange(1, len(word) - 2)
+    operation = rng.choice(["swap", "drop", "double"])
+    if operation == "swap":
+        typo = word[:position] + word[position + 1] + word[position] + word[position + 2 :]
+    elif operation == "drop":
+        typo = word[:position] + word[position + 1 :]
+    else:
+        typo = word[: position + 1] + word[position] + word[position + 1 :]
+    return None if typo == word else _replace(sentence, match, typo)
+
+
+def corrupt_punctuation(sentence: str, rng: random.Random) -> str | None:
+    options = []
+    if ", " in sentence:
+        options.append("drop_comma")
+    if re.search(r"\b\w+'s\b", sentence):
+        options.append("drop_apostrophe")
+    if re.search(r"\b(However|Moreover|Furthermore|Therefore|In addition|For example),", sentence):
+        options.append("drop_linker_comma")
+    if not options:
+        return None
+    choice = rng.choice(options)
+    if choice == "drop_comma":
+        commas = [m.start() for m in re.finditer(", ", sentence)]
+        at = rng.choice(commas)
+        return sentence[:at] + sentence[at + 1 :]
+    if choice == "drop_apostrophe":
+        match = rng.choice(list(re.finditer(r"\b(\w+)'s\b", sentence)))
+        return sentence[: match.start()] + match.group(1) + "s" + sentence[match.end() :]
+    match = re.search(r"\b(However|Moreover|Furthermore|Therefore|In addition|For example),", sentence)
+    return sentence[: match.end() - 1] + sentence[match.end() :]
+
+
+def corrupt_word_form(sentence: str, rng: random.Random) -> str | None:
+    words = _words(sentence)
+    match = _pick(rng, words, WORD_FORM_SWAPS)
+    if match is not None:
+        return _replace(sentence, match, _keep_case(match.group(), WORD_FORM_SWAPS[match.group().lower()]))
+    adverbs = [m for m in words if m.group().endswith("ly") and len(m.group()) > 5]
+    if adverbs:
+        match = rng.choice(adverbs)
+        return _replace(sentence, match, match.group()[:-2])
+    plurals = [m for m in words if m.group().endswith("s") and not m.group().endswith("ss") and len(m.group()) > 4]
+    if plurals:
+        match = rng.choice(plurals)
+        return _replace(sentence, match, match.group()[:-1])
+    return None
+
+
+CORRUPTIONS: dict[str, Callable[[str, random.Random], str | None]] = {
+    "article": corrupt_article,
+    "agreement": corrupt_agreement,
+    "preposition": corrupt_preposition,
+    "spelling": corrupt_spelling,
+    "punctuation": corrupt_punctuation,
+    "word_form": corrupt_word_form,
+}
+
+
+def corrupt_sentence(sentence: str, rng: random.Random, max_errors: int = 2) -> tuple[str, list[str]]:
+    """(corrupted sentence, error types injected); 1..max_errors errors where the sentence allows."""
+    wanted = rng.randint(1, max_errors)
+    kinds = list(CORRUPTIONS)
+    rng.shuffle(kinds)
+    applied = []
+    for kind in kinds:
+        if len(applied) == wanted:
+            break
+        corrupted = CORRUPTIONS[kind](sentence, rng)
+        if corrupted is not None and corrupted != sentence:
+            sentence = corrupted
+            applied.append(kind)
+    return sentence, applied

@@ -1,0 +1,73 @@
+"""Reward for one rewrite and the product metric M over a set of essays."""
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+from rapidfuzz.distance import Levenshtein
+
+DEFAULT_CHAR_PENALTY = 0.01  # lambda: one band point is worth 100 changed characters
+SMALL_EDIT_CHARS = 100  # a "good" rewrite changes fewer characters than this
+HARM_MARGIN = 0.5  # a rewrite harms when it loses at least half a band
+HARM_WEIGHT = 10.0
+
+
+class BandPredictor(Protocol):
+    """Anything that gives an essay a band: the scorer, an independent judge, a test stand-in."""
+
+    def predict_bands(self, questions: Sequence[str], essays: Sequence[str]) -> list[float]: ...
+
+
+def chars_changed(old: str, new: str) -> int:
+    """Character-level Levenshtein distance (rapidfuzz's C implementation)."""
+    return Levenshtein.distance(old, new)
+
+
+def reward(band_old: float, band_new: float, changed: int, char_penalty: float = DEFAULT_CHAR_PENALTY) -> float:
+    return band_new - band_old - char_penalty * changed
+
+
+def is_harm(band_old: float, band_new: float) -> bool:
+    return band_new + HARM_MARGIN <= band_old
+
+
+def is_good_small(band_old: float, band_new: float, changed: int) -> bool:
+    return band_new > band_old and changed < SMALL_EDIT_CHARS
+
+
+@dataclass
+class ProductMetric:
+    m: float
+    harm_share: float
+    good_small_share: float
+    mean_chars_changed: float
+    n: int
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def product_metric(bands_old: Sequence[float], bands_new: Sequence[float], changed: Sequence[int]) -> ProductMetric:
+    """M = -10 x share(band_new + 0.5 <= band_old) + share(band_new > band_old and chars_changed < 100)."""
+    n = len(bands_old)
+    if n == 0 or len(bands_new) != n or len(changed) != n:
+        raise ValueError(f"need equal, non-empty lists; got {n}, {len(bands_new)}, {len(changed)}")
+    harm = sum(is_harm(o, b) for o, b in zip(bands_old, bands_new, strict=True)) / n
+    good = sum(is_good_small(o, b, c) for o, b, c in zip(bands_old, bands_new, changed, strict=True)) / n
+    return ProductMetric(
+        m=-HARM_WEIGHT * harm + good,
+        harm_share=harm,
+        good_small_share=good,
+        mean_chars_changed=sum(changed) / n,
+        n=n,
+    )
+
+
+def judge_rewrites(
+    judge: BandPredictor, questions: Sequence[str], originals: Sequence[str], rewrites: Sequence[str]
+) -> ProductMetric:
+    """M of a set of rewrites with bands from `judge` (the originals are scored in the same call)."""
+    n = len(originals)
+    bands = judge.predict_bands(list(questions) * 2, list(originals) + list(rewrites))
+    changed = [chars_changed(o, r) for o, r in zip(originals, rewrites, strict=True)]
+    return product_metric(bands[:n], bands[n:], changed)
