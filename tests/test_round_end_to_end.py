@@ -14,9 +14,13 @@ from labeling.round_views import round_metrics
 
 pytestmark = pytest.mark.slow
 
-# The guard is relaxed so the two-step smoke policy's edits reach the raters; the real guard is tested elsewhere.
+# SFT then one GRPO step. Two smoke steps teach the policy only to answer "OK", so SFT barely moves it here and the
+# few-shot prompt and a relaxed guard let its edits reach the raters; the real guard is tested elsewhere.
 SMOKE_OVERRIDES = "\n".join(
     [
+        "stage=sft+rl",
+        "sft.learning_rate=1.0e-6",
+        "rewriter.few_shot=true",
         "round.eval_essays=2",
         "rewriter.min_band_gain=-9.0",
         "rewriter.max_chars_changed=100000",
@@ -52,6 +56,7 @@ def test_round_runs_on_a_worker_and_human_m_appears(celery_worker, client, make_
     assert "qwk" in scorer.metrics["test"]
     assert ModelVersion.objects.filter(kind=ModelKind.REWRITER, training_round=training_round).exists()
     assert steps["sft"].metrics["history"], "SFT reported no training curve"
+    assert any("reward" in point for point in steps["optimise_policy"].metrics["history"]), "GRPO reported no reward"
     for key in ("m", "harm_share", "good_small_share", "baseline_m"):
         assert key in training_round.metrics
     rewrites = Rewrite.objects.filter(training_round=training_round)
@@ -68,7 +73,7 @@ def test_round_runs_on_a_worker_and_human_m_appears(celery_worker, client, make_
             submit_rating(assignment.pk, answer)
             rated += 1
     assert rated == 2 * items.count()
-    approve_ratings(list(training_round_ratings(training_round)), reviewer=None)
+    approve_ratings(training_round_ratings(training_round), reviewer=None)
 
     human = round_metrics(training_round)
     assert human.get("human_m") is not None

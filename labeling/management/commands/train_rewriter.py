@@ -1,5 +1,3 @@
-import dataclasses
-
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.models import ModelKind, ModelVersion
@@ -17,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--promote", action="store_true", help="Make the new version the one the product uses.")
 
     def handle(self, *args, **options):
-        from rl import train_dpo, train_rl, train_sft
+        from rl.pipeline import run_recipe
 
         try:
             config = load_recipe(options["recipe"], options["set"])
@@ -40,18 +38,7 @@ class Command(BaseCommand):
             shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()}
             self.stdout.write(f"  {shown}")
 
-        result = None
-        for stage in stages:
-            self.stdout.write(f"{stage} ...")
-            if stage == "sft":
-                result = train_sft.run(config, progress=progress)
-            elif stage == "rl":
-                result = train_rl.run(config, scorer, progress=progress)
-            else:
-                result = train_dpo.run(config, progress=progress, pairs=pairs)
-            # The next stage continues the adapter this one wrote.
-            adapter = str(result.output_dir / "adapter")
-            config = dataclasses.replace(config, policy=dataclasses.replace(config.policy, adapter=adapter))
+        result = run_recipe(config, scorer, progress, pairs=pairs)[-1]
         version = ModelVersion.objects.create(
             kind=ModelKind.REWRITER,
             name=f"rewriter {config.name} {result.output_dir.name}",
