@@ -90,14 +90,15 @@ class CeleryWorker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        from aes_site.celery import app
+        # Ping through the worker's own broker (a test may give it a private Redis).
+        from celery import Celery
 
+        control = Celery(broker=env["REDIS_URL"]).control
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
-            replies = app.control.ping(timeout=1.0)
-            if any(self.hostname in reply for reply in replies):
+            if any(self.hostname in reply for reply in control.ping(timeout=1.0)):
                 return self
         raise RuntimeError(f"worker did not answer within {timeout}s:\n{self.log()}")
 

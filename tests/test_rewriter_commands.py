@@ -23,10 +23,10 @@ def test_train_then_rewrite_with_the_promoted_versions(tmp_path):
     assert version is not None and (version.artifact_path and "cpu-smoke" in version.artifact_path)
     assert version.metrics["steps"] == 2
 
-    call_command("rewrite", "--essays", "2", "--no-queue")
+    call_command("rewrite", "--essays", "2", "--held-out", "2", "--no-queue")
     rewrites = Rewrite.objects.filter(model_version=version)
     assert rewrites.count() == 2
-    held_out = {e.pk for e in eval_essays()}
+    held_out = {e.pk for e in eval_essays(2)}
     assert not held_out & set(rewrites.values_list("essay_id", flat=True))
     for rewrite in rewrites:
         assert rewrite.guard_applied == (rewrite.text == rewrite.essay.text)

@@ -2,7 +2,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from labeling.batches import create_rating_items
-from labeling.rewriting import fresh_pool_essays, promoted_rewriter_version, rewriter_for, store_rewrites
+from labeling.rewriting import (
+    DEFAULT_EVAL_ESSAYS,
+    fresh_pool_essays,
+    promoted_rewriter_version,
+    rewriter_for,
+    store_rewrites,
+)
 from labeling.scoring import promoted_scorer
 
 
@@ -12,6 +18,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--essays", type=int, default=10, help="How many fresh pool essays (default 10).")
         parser.add_argument("--k", type=int, default=None, help="Ratings per pair (default AES_RATINGS_PER_ITEM).")
+        parser.add_argument(
+            "--held-out",
+            type=int,
+            default=DEFAULT_EVAL_ESSAYS,
+            help="Pool essays kept aside for evaluation (default 20).",
+        )
         parser.add_argument("--no-queue", action="store_true", help="Store the rewrites without queueing them.")
 
     def handle(self, *args, **options):
@@ -19,7 +31,7 @@ class Command(BaseCommand):
             _, scorer = promoted_scorer()
         except LookupError as exc:
             raise CommandError(str(exc)) from exc
-        essays = list(fresh_pool_essays(options["essays"]))
+        essays = list(fresh_pool_essays(options["essays"], held_out=options["held_out"]))
         if not essays:
             raise CommandError(
                 "no fresh pool essays left: import more (python manage.py import_essays PATH --split pool)"
