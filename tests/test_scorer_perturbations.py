@@ -96,6 +96,8 @@ def test_gaming_perturbations_do_not_raise_the_band(small_scorer):
     for name in ("repeat_paragraph", "append_fancy_vocabulary", "shuffle_sentences", "delete_half"):
         assert report[name]["raised_share"] <= 0.1, (name, report[name])
         assert report[name]["raised_half_band_share"] <= 0.05, (name, report[name])
+    # Learner errors in every other sentence lower the band on average (single small errors are within its noise).
+    assert report["inject_learner_errors"]["mean_change"] < 0, report["inject_learner_errors"]
 
 
 @pytest.mark.xfail(reason="known gap: a fluent, topic-free paragraph still raises most essays (see rl/scorer/guard.py)")

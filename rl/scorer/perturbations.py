@@ -87,10 +87,20 @@ def add_generic_paragraph(essay: str, rng: random.Random) -> str:
     return _join(blocks[:1] + [rng.choice(GENERIC_PARAGRAPHS)] + blocks[1:])
 
 
+def inject_learner_errors(essay: str, rng: random.Random) -> str:
+    """Typical learner errors (articles, agreement, prepositions, spelling, ...) in every other sentence: the damage a
+    careless rewriter does. A scorer that rewards it would let the guard accept harmful edits."""
+    from rl.corruptions import corrupt_sentence
+
+    sentences = _sentences(essay)
+    return " ".join(corrupt_sentence(s, rng)[0] if i % 2 == 0 else s for i, s in enumerate(sentences))
+
+
 PERTURBATIONS = {
     "repeat_paragraph": repeat_paragraph,
     "append_fancy_vocabulary": append_fancy_vocabulary,
     "shuffle_sentences": shuffle_sentences,
     "delete_half": delete_half,
     "add_generic_paragraph": add_generic_paragraph,
+    "inject_learner_errors": inject_learner_errors,
 }
