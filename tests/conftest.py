@@ -93,7 +93,8 @@ class CeleryWorker:
         # Ping through the worker's own broker (a test may give it a private Redis).
         from celery import Celery
 
-        control = Celery(broker=env["REDIS_URL"]).control
+        # set_as_current=False: a new current app would take over every shared_task's .delay() in this process.
+        control = Celery(broker=env["REDIS_URL"], set_as_current=False).control
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -131,7 +132,11 @@ def celery_worker_factory(transactional_db):
     """Start real worker processes; they see committed data only, hence transactional_db."""
     from aes_site.celery import app
 
+    # Nothing left over from earlier runs on this Redis: queued messages, or unacked ones of killed workers that
+    # would be redelivered later with ids of another test database.
     app.control.purge()
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.delete("celery", "default", "gpu", "unacked", "unacked_index")
     workers: list[CeleryWorker] = []
 
     def start(name: str = "w1", queues: str = "default,gpu") -> CeleryWorker:

@@ -28,7 +28,7 @@ def test_two_workers_claim_each_step_once_across_a_redis_restart(celery_worker_f
         config = round_config_from_form("cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1"])
         training_round = rounds.launch_round("cpu-smoke", config, dispatch=False)
         first = training_round.steps.get(name="train_scorer")
-        sender = Celery(broker=url)
+        sender = Celery(broker=url, set_as_current=False)
         # The same step sent twice, as when two machines both pick up a round: exactly one of them runs it.
         for _ in range(2):
             sender.send_task("labeling.tasks.gpu_run_step", args=[first.pk], queue="gpu")
@@ -44,7 +44,8 @@ def test_two_workers_claim_each_step_once_across_a_redis_restart(celery_worker_f
         training_round = wait_for_round(training_round.number, timeout=900)
         assert training_round.status == RoundStatus.SUCCEEDED, training_round.error
         steps = training_round.steps.all()
-        assert all(step.attempts == 1 for step in steps if step.status == RoundStatus.SUCCEEDED)
+        attempts = {step.name: (step.status, step.attempts, step.log) for step in steps}
+        assert all(step.attempts == 1 for step in steps if step.status == RoundStatus.SUCCEEDED), attempts
         assert {step.worker.split(":")[0] for step in steps if step.worker}  # recorded who ran each step
         assert RoundStep.objects.get(pk=first.pk).log.count("started on") == 1
     finally:
