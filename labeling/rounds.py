@@ -274,13 +274,11 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
 # --- watching, failing, retrying, cancelling ---------------------------------------------------------------------
 
 
-def reap_stale_steps(timeout: float | None = None, worker_prefix: str | None = None) -> int:
+def reap_stale_steps(timeout: float | None = None) -> int:
     """Mark running steps whose worker stopped heart-beating (killed, machine lost) as failed."""
     timeout = heartbeat_timeout() if timeout is None else timeout
     cutoff = timezone.now() - timezone.timedelta(seconds=timeout)
     stale = RoundStep.objects.filter(status=RoundStatus.RUNNING, heartbeat_at__lt=cutoff)
-    if worker_prefix:
-        stale = RoundStep.objects.filter(status=RoundStatus.RUNNING, worker__startswith=worker_prefix)
     reaped = 0
     for step in stale.select_related("training_round"):
         reason = (

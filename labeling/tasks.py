@@ -23,8 +23,8 @@ def gpu_run_step(step_id: int) -> None:
 
 
 @worker_ready.connect
-def fail_steps_interrupted_on_this_host(sender=None, **kwargs):
-    """A worker that starts again on a host has lost whatever that host's dead workers were running."""
+def fail_steps_of_dead_workers(sender=None, **kwargs):
+    """A starting worker marks failed the steps whose workers stopped heart-beating while nobody watched a round."""
     rounds.reap_stale_steps()
 
 
