@@ -11,7 +11,7 @@ import io
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -102,19 +102,9 @@ FORMATS = {
         split_column="split",
         decode_newline_token=True,
     ),
-    "jsonl": ImportFormat(
-        name="jsonl",
-        required_columns=("id", "question", "essay", "score"),
-        default_split=Split.TRAIN,
-        scored=True,
-        essay_column="essay",
-        question_column="question",
-        band_column="score",
-        id_column="id",
-        split_column="split",
-        decode_newline_token=True,
-    ),
 }
+# The scorer format as JSON lines: same columns, one object per line.
+FORMATS["jsonl"] = replace(FORMATS["scorer_csv"], name="jsonl")
 FORMAT_ALIASES = {"scorer": "scorer_csv", "scorer_jsonl": "jsonl"}
 
 
