@@ -43,11 +43,10 @@ def test_two_workers_claim_each_step_once_across_a_redis_restart(celery_worker_f
 
         training_round = wait_for_round(training_round.number, timeout=900)
         assert training_round.status == RoundStatus.SUCCEEDED, training_round.error
-        steps = training_round.steps.all()
-        attempts = {step.name: (step.status, step.attempts, step.log) for step in steps}
-        assert all(step.attempts == 1 for step in steps if step.status == RoundStatus.SUCCEEDED), attempts
-        assert {step.worker.split(":")[0] for step in steps if step.worker}  # recorded who ran each step
-        assert RoundStep.objects.get(pk=first.pk).log.count("started on") == 1
+        # The step sent to both workers ran once; the log names the one worker that ran it.
+        first.refresh_from_db()
+        assert first.attempts == 1 and first.log.count("started on") == 1, first.log
+        assert all(step.worker for step in training_round.steps.exclude(status=RoundStatus.SKIPPED))
     finally:
         redis_proc.terminate()
         redis_proc.wait(timeout=30)
