@@ -11,12 +11,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from rl.reward import product_metric
-
 from . import charts, exporters
 from .models import LedgerEntry, ModelKind, RoundStatus, TrainingRound
 from .roles import staff_required
 from .round_forms import LaunchRoundForm
+from .round_metrics import round_metrics
 from .rounds import STEP_SPECS, TERMINAL, RoundError, cancel_round, launch_round, reap_stale_steps, retry_round
 from .scoring import consensus_human_labels
 from .textdiff import word_diff
@@ -53,17 +52,6 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h {minutes:02d}m" if hours else (f"{minutes}m {secs:02d}s" if minutes else f"{secs}s")
 
 
-def round_metrics(training_round: TrainingRound) -> dict:
-    """What the evaluate step recorded on the round, plus the human-judged M once raters have rated its pairs."""
-    merged = dict(training_round.metrics)
-    if "human_m" not in merged:
-        human = human_metric(training_round)
-        if human:
-            merged["human"] = human
-            merged["human_m"] = human["m"]
-    return merged
-
-
 def scorer_test_metrics(version) -> dict:
     """A scorer version's test-set figures, whether stored under metrics['test'] or at the top level."""
     if version is None:
@@ -87,33 +75,6 @@ def round_costs() -> dict[int, Decimal]:
         .annotate(total=Sum("amount"))
     )
     return {row["rating__item__batch__training_round__number"]: row["total"] for row in totals}
-
-
-def human_metric(training_round: TrainingRound) -> dict | None:
-    """M judged by the raters' consensus bands on this round's rewrites, once some pairs have both bands.
-
-    Rewrites the guard replaced by the original were not sent to raters: they count as "no change" (neither harm
-    nor a good edit), as they are what the product would return.
-    """
-    human = consensus_human_labels(training_round.number)
-    if not human:
-        return None
-    before, after, changed = [], [], []
-    rated = 0
-    for rewrite in training_round.rewrites.all():
-        original, edited = human.get((rewrite.essay_id, None)), human.get((rewrite.essay_id, rewrite.pk))
-        if rewrite.guard_applied:
-            before.append(0.0)
-            after.append(0.0)
-            changed.append(0)
-        elif original and edited:
-            before.append(original["band"])
-            after.append(edited["band"])
-            changed.append(rewrite.chars_changed)
-            rated += 1
-    if not rated:
-        return None
-    return {**product_metric(before, after, changed).as_dict(), "rated_pairs": rated}
 
 
 def round_row(training_round: TrainingRound, costs: dict[int, Decimal]) -> dict:

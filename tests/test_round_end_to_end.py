@@ -10,7 +10,7 @@ from labeling.assignment import claim_next
 from labeling.models import ModelKind, ModelVersion, RatingItem, Rewrite, RoundStatus
 from labeling.rating_actions import RatingAnswer, approve_ratings, submit_rating
 from labeling.roles import create_rater
-from labeling.round_views import round_metrics
+from labeling.round_metrics import round_metrics
 
 pytestmark = pytest.mark.slow
 
