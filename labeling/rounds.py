@@ -216,11 +216,17 @@ class Heartbeat:
 
 
 def claim_step(step_id: int) -> bool:
+    """Take a pending step for this worker; exactly one of any number of concurrent callers gets True.
+
+    The conditional UPDATE filters on the step's own columns only: a filter through a join makes Django emit
+    `WHERE id IN (subquery)`, which PostgreSQL does not re-check after waiting for the row lock, so two workers
+    could both claim the step.
+    """
+    if not TrainingRound.objects.filter(steps__pk=step_id, status=RoundStatus.RUNNING).exists():
+        return False
     now = timezone.now()
     return bool(
-        RoundStep.objects.filter(
-            pk=step_id, status=RoundStatus.PENDING, training_round__status=RoundStatus.RUNNING
-        ).update(
+        RoundStep.objects.filter(pk=step_id, status=RoundStatus.PENDING).update(
             status=RoundStatus.RUNNING,
             worker=worker_name(),
             started_at=now,

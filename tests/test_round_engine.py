@@ -120,3 +120,10 @@ def test_step_context_records_progress_log_and_curves():
     assert step.metrics["reward"] == 0.7
     assert [p["reward"] for p in step.metrics["history"]] == [0.5, 0.7]
     assert TrainingRound.objects.get(pk=step.training_round_id).status == RoundStatus.RUNNING
+
+
+@pytest.mark.django_db
+def test_steps_of_a_round_that_is_not_running_are_not_claimed():
+    training_round = launch()
+    rounds.cancel_round(training_round)
+    assert rounds.claim_step(training_round.steps.first().pk) is False
