@@ -125,5 +125,7 @@ def test_step_context_records_progress_log_and_curves():
 @pytest.mark.django_db
 def test_steps_of_a_round_that_is_not_running_are_not_claimed():
     training_round = launch()
-    rounds.cancel_round(training_round)
-    assert rounds.claim_step(training_round.steps.first().pk) is False
+    TrainingRound.objects.filter(pk=training_round.pk).update(status=RoundStatus.FAILED)
+    step = training_round.steps.first()
+    assert step.status == RoundStatus.PENDING
+    assert rounds.claim_step(step.pk) is False
