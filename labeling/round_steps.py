@@ -4,10 +4,8 @@ Each body is idempotent: a retried step finds what an earlier attempt stored and
 No database transaction is held while a model trains or generates.
 """
 
-from django.db.models import Q
-
 from .models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
-from .rewriting import DEFAULT_EVAL_ESSAYS, dpo_pairs, eval_essays, rewriter_for, store_rewrites
+from .rewriting import DEFAULT_EVAL_ESSAYS, dpo_pairs, eval_essays, fresh_pool_essays, rewriter_for, store_rewrites
 from .rounds import StepContext, StepSkipped
 from .scoring import json_safe
 
@@ -126,7 +124,11 @@ def round_rewriter(context: StepContext, version: ModelVersion | None):
     return rewriter_for(version, scorer, recipe(context))
 
 
-def essays_to_rewrite(context: StepContext, held_out: list[int]) -> list[Essay]:
+def eval_count(context: StepContext) -> int:
+    return int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS))
+
+
+def essays_to_rewrite(context: StepContext) -> list[Essay]:
     """Fresh pool essays, plus a gold share of essays with a trusted band (they become the gold items).
 
     Essays rewritten before (by this round's earlier attempt too) are not fresh, so a retry resumes.
@@ -136,18 +138,19 @@ def essays_to_rewrite(context: StepContext, held_out: list[int]) -> list[Essay]:
     wanted = int(round_setting(context, "rewrite_essays", 20))
     gold = gold_target(wanted, float(round_setting(context, "gold_share", 0.1)))
     done = Rewrite.objects.filter(training_round=context.training_round)
-    never_rewritten = Essay.objects.exclude(Q(rewrites__isnull=False)).select_related("prompt").order_by("pk")
-    pool = never_rewritten.filter(split=Split.POOL).exclude(pk__in=held_out)
-    trusted = never_rewritten.filter(pk__in=trusted_gold_essays())
-    pool_missing = wanted - done.filter(essay__split=Split.POOL).count()
+    pool = fresh_pool_essays(wanted - done.filter(essay__split=Split.POOL).count(), held_out=eval_count(context))
+    trusted = (
+        Essay.objects.filter(pk__in=trusted_gold_essays(), rewrites__isnull=True)
+        .select_related("prompt")
+        .order_by("pk")
+    )
     gold_missing = gold - done.exclude(essay__split=Split.POOL).count()
-    return list(pool[: max(0, pool_missing)]) + list(trusted[: max(0, gold_missing)])
+    return list(pool) + list(trusted[: max(0, gold_missing)])
 
 
 def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
-    held_out = [e.pk for e in eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))]
-    fresh = essays_to_rewrite(context, held_out)
+    fresh = essays_to_rewrite(context)
     rewriter = round_rewriter(context, version) if fresh else None
     if fresh:
         store_rewrites(
@@ -170,7 +173,7 @@ def evaluate(context: StepContext) -> dict:
     """Scorer-judged M on the fixed held-out set: the new policy, the few-shot baseline, the promoted rewriter."""
     from rl.reward import product_metric
 
-    essays = eval_essays(int(round_setting(context, "eval_essays", DEFAULT_EVAL_ESSAYS)))
+    essays = eval_essays(eval_count(context))
     if not essays:
         raise ValueError("no pool essays to evaluate on: import some (split pool) first")
     new_version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
