@@ -1,10 +1,12 @@
 """Scorer benchmark: train (or load) the reward model, evaluate it on the benchmark test set next to a TF-IDF + ridge
 baseline trained on the same data in the same run, measure batch scoring speed and the gaming perturbations.
 
-    python bench/scorer.py [--test-csv PATH] [--model FOLDER] [--save FOLDER] [--threads N]
+    python bench/scorer.py [--test-csv PATH] [--model FOLDER] [--save FOLDER] [--threads N] [--human-csv PATH]
 
 The test set is data/chillies_clean/test.csv by default; PATH may also be a CSV in the scorer format
 (id, question, essay, score, timestamp, iteration, source). Every test essay is removed from the training data.
+--human-csv takes an export of the raters' labels (`manage.py export_dataset --format scorer_csv`; rows whose source
+is `rater:...`) and adds the ablation: the scorer trained without and with them, on the same test set.
 The last line printed is one JSON object with the headline figures.
 """
 
@@ -41,12 +43,21 @@ def main() -> None:
     # slower); batch-scoring speed is measured for each count in --speed-threads, the last one goes into the JSON.
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AES_TORCH_THREADS", "1")))
     parser.add_argument("--speed-threads", default="1,2")
+    parser.add_argument("--human-csv", help="scorer-format export with the raters' labels: adds the ablation")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
-    from rl.scorer import ScorerConfig, evaluate, load_scorer, perturbation_report, train_scorer
+    from rl.data import read_scorer_csv
+    from rl.scorer import (
+        ScorerConfig,
+        evaluate,
+        human_label_ablation,
+        load_scorer,
+        perturbation_report,
+        train_scorer,
+    )
 
     test = load_test_set(args.test_csv)
     train, data_report = load_training_set(exclude_texts=[r.essay for r in test])
@@ -112,6 +123,15 @@ def main() -> None:
             f"{name:<26}{row['raised_share']:>8.1%}{row['raised_half_band_share']:>12.1%}"
             f"{row['mean_change']:>+13.3f}{gaming_base[name]['raised_share']:>17.1%}"
         )
+    ablation = None
+    if args.human_csv:
+        human = [r for r in read_scorer_csv(args.human_csv) if r.source.startswith("rater:")]
+        ablation = human_label_ablation(train, human, test, ScorerConfig())
+        print(f"\nhuman labels: {ablation['human_labels']} on {ablation['human_essays']} essays (test essays dropped)")
+        print(f"{'trained on':<26}{'QWK':>8}{'MAE':>8}{'r':>8}")
+        for label, key in (("published bands", "published_only"), ("published + human", "with_human")):
+            row = ablation[key]
+            print(f"{label:<26}{row['qwk']:>8.3f}{row['mae']:>8.3f}{row['pearson']:>8.3f}")
     summary = {
         "n": ours["n"],
         "qwk": round(ours["qwk"], 4),
@@ -127,6 +147,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "train_seconds": round(train_seconds, 1),
         "perturbation_raised": {name: round(row["raised_share"], 4) for name, row in gaming.items()},
+        "human_ablation": ablation,
         "goal_met": bool(ours["qwk"] >= 0.55 and ours["mae"] <= 0.85),
     }
     print(json.dumps(summary))

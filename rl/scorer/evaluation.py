@@ -38,3 +38,28 @@ def perturbation_report(scorer, records: list[LabelledEssay], seed: int = 0) -> 
             "max_change": float(change.max()),
         }
     return report
+
+
+def human_label_ablation(
+    published: list[LabelledEssay], human: list[LabelledEssay], test: list[LabelledEssay], config=None
+) -> dict:
+    """Train once on the published bands alone and once with the raters' labels added; evaluate both on `test`.
+
+    Human labels of test essays are dropped first (they would leak the test set into training).
+    """
+    from rl.scorer.model import train_scorer
+    from rl.text import text_hash
+
+    test_hashes = {text_hash(r.essay) for r in test}
+    human = [r for r in human if text_hash(r.essay) not in test_hashes]
+    if not human:
+        raise ValueError("no human labels outside the test set: nothing to compare")
+    keys = ("qwk", "mae", "rmse", "pearson")
+    without = evaluate(train_scorer(published, config), test)
+    with_human = evaluate(train_scorer(published + human, config), test)
+    return {
+        "human_labels": len(human),
+        "human_essays": len({text_hash(r.essay) for r in human}),
+        "published_only": {k: without[k] for k in keys},
+        "with_human": {k: with_human[k] for k in keys},
+    }

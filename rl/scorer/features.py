@@ -177,6 +177,39 @@ def _known_words() -> frozenset[str]:
     return frozenset(token for token in vocab if token.isalpha())
 
 
+@lru_cache(maxsize=1)
+def _spell_checker():
+    from spellchecker import SpellChecker
+
+    return SpellChecker()
+
+
+@lru_cache(maxsize=200_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def _spelling_features(words: list[str]) -> dict[str, float]:
+    """Spelling and word-frequency figures: misspellings are among the strongest signals of a band, and a spelling
+    dictionary plus corpus frequencies (wordfreq, shipped inside its PyPI package) see them far better than a model
+    vocabulary does."""
+    n_words = max(len(words), 1)
+    misspelt = _spell_checker().unknown(words)
+    zipf = np.array([_zipf(w) for w in words] or [0.0])
+    content = np.array([w not in FUNCTION_WORDS for w in words] or [True])
+    content_zipf = zipf[content] if content.any() else zipf
+    return {
+        "misspelt_share": sum(1 for w in words if w in misspelt) / n_words,
+        "distinct_misspelt_share": len(misspelt) / n_words,
+        "unknown_word_share": float((zipf == 0).mean()),
+        "rare_word_share": float((content_zipf < 3).mean()),
+        "content_zipf_mean": float(content_zipf.mean()),
+        "content_zipf_std": float(content_zipf.std()),
+    }
+
+
 def _ngram_repeat_share(sentence_words: list[list[str]], n: int) -> float:
     # n-grams inside sentences only, so the share does not change when sentences are reordered
     grams = [tuple(words[i : i + n]) for words in sentence_words for i in range(len(words) - n + 1)]
@@ -207,7 +240,8 @@ HAND_FEATURES = (
     "very_long_word_share", "lexical_diversity", "oov_share", "comma_per_sentence", "linking_per_sentence",
     "distinct_linking_share", "function_word_share", "repeat_3gram",
     "repeat_5gram", "duplicate_sentence_share", "question_word_overlap", "error_patterns",
-    "conclusion_at_end", "conclusion_misplaced", "word_list_share",
+    "conclusion_at_end", "conclusion_misplaced", "word_list_share", "misspelt_share", "distinct_misspelt_share",
+    "unknown_word_share", "rare_word_share", "content_zipf_mean", "content_zipf_std",
 )  # fmt: skip
 EMBEDDING_FEATURES = (
     "question_similarity", "sentence_question_similarity_mean", "sentence_question_similarity_min",
@@ -227,6 +261,9 @@ MONOTONE = {
     "conclusion_misplaced": -1,
     "word_list_share": -1,
     "generic_sentence_share": -1,
+    "misspelt_share": -1,
+    "distinct_misspelt_share": -1,
+    "unknown_word_share": -1,
 }
 # IELTS asks for at least 250 words; beyond that, length is not rewarded, so padding an essay never pays. (Counts that
 # grow with length, such as distinct words or sentences, are left out for the same reason; cross-validation showed no
@@ -280,7 +317,7 @@ def hand_features(question: str, essay: str) -> dict[str, float]:
         "conclusion_at_end": float(any(p >= 0.6 for p in conclusion_positions)),
         "conclusion_misplaced": float(any(p < 0.6 for p in conclusion_positions)),
         "word_list_share": _word_list_share(sentences, n_words),
-    }
+    } | _spelling_features(words)
 
 
 def _word_list_share(sentences: list[str], n_words: int) -> float:

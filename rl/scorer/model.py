@@ -47,9 +47,9 @@ class ScorerConfig:
     family: str = "ensemble"
     ridge_alpha: float = 1000.0
     pca_components: int = 32
-    lgbm_estimators: int = 500
-    lgbm_learning_rate: float = 0.03
-    lgbm_leaves: int = 15
+    lgbm_estimators: int = 600
+    lgbm_learning_rate: float = 0.02
+    lgbm_leaves: int = 7
     seeds: tuple[int, ...] = (0, 1, 2)
     tfidf_alpha: float = 3.0
     tfidf_max_features: int = 50_000
@@ -59,7 +59,7 @@ class ScorerConfig:
     guard: bool = True
     embedding_precision: str = "auto"
     embedding_cache: str = ""  # .npz for experiments; empty: none
-    feature_batch: int = 64
+    feature_batch: int = 256  # essays per embedding call: larger batches waste less padding (~20% faster than 64)
 
     def __post_init__(self):
         if self.family not in FAMILIES:
