@@ -184,20 +184,15 @@ def _spell_checker():
     return SpellChecker()
 
 
-@lru_cache(maxsize=200_000)
-def _zipf(word: str) -> float:
-    from wordfreq import zipf_frequency
-
-    return zipf_frequency(word, "en")
-
-
 def _spelling_features(words: list[str]) -> dict[str, float]:
     """Spelling and word-frequency figures: misspellings are among the strongest signals of a band, and a spelling
     dictionary plus corpus frequencies (wordfreq, shipped inside its PyPI package) see them far better than a model
     vocabulary does."""
+    from wordfreq import zipf_frequency  # caches its own lookups
+
     n_words = max(len(words), 1)
     misspelt = _spell_checker().unknown(words)
-    zipf = np.array([_zipf(w) for w in words] or [0.0])
+    zipf = np.array([zipf_frequency(w, "en") for w in words] or [0.0])
     content = np.array([w not in FUNCTION_WORDS for w in words] or [True])
     content_zipf = zipf[content] if content.any() else zipf
     return {
