@@ -118,7 +118,6 @@ ROUND_HEARTBEAT_TIMEOUT = float(os.environ.get("AES_HEARTBEAT_TIMEOUT", "120"))
 
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")
-EMBEDDING_MODEL = os.environ.get("AES_EMBEDDING_MODEL", "packaged:all-minilm-l6-v2")
 
 # Rater workspace.
 RATING_PAY_PER_ESSAY = os.environ.get("AES_PAY_PER_ESSAY", "1.00")

@@ -42,10 +42,11 @@ def load_scorers(scorer_folder: str | None, judge_folder: str | None):
     from rl import scorer as scorer_lib
     from rl.data import load_training_set
     from rl.scorer.features import FEATURE_NAMES
+    from rl.scorer.model import FORMAT_VERSION
     from rl.text import text_hash
 
-    # a cached scorer is only valid for the feature set it was trained with
-    cache = artifacts_dir() / "bench" / f"scorers-{text_hash(' '.join(FEATURE_NAMES))[:10]}"
+    # a cached scorer is only valid for the feature set and format it was trained with
+    cache = artifacts_dir() / "bench" / f"scorers-{text_hash(f'{FORMAT_VERSION} ' + ' '.join(FEATURE_NAMES))[:10]}"
     wanted = {"reward_scorer": (scorer_folder, 0, "ensemble"), "judge": (judge_folder, 1, "judge")}
     loaded = {}
     for name, (folder, half, family) in wanted.items():

@@ -49,9 +49,10 @@ class EmbedderConfig:
     precision: str = "auto"  # auto | fp32 | bf16
     batch_size: int = 32
     # Hidden layers whose mean-pooled states are returned by embed_layers (0 = word embeddings, 6 = the output the
-    # sentence-transformers model was trained to make). Middle layers keep more of the syntax and word choice that
-    # band scores depend on; the last one is semantic and serves the topic and similarity features.
-    layers: tuple[int, ...] = (3, 6)
+    # sentence-transformers model was trained to make). Only the layers up to the highest one asked for are run: the
+    # scorer uses layer 3 alone, which halves the cost of the full model with the same cross-validated accuracy
+    # (middle layers keep more of the syntax and word choice that bands depend on).
+    layers: tuple[int, ...] = (3,)
     memory_cache_size: int = 50_000
     disk_cache: str = ""  # .npz file; empty: none
 
@@ -65,6 +66,11 @@ class SentenceEmbedder:
         path = self.config.model_path or str(packaged_minilm_path())
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path).eval()
+        depth = max(self.config.layers)
+        if not 0 <= depth <= self.model.config.num_hidden_layers:
+            raise ValueError(f"layers {self.config.layers}: the model has {self.model.config.num_hidden_layers}")
+        self.model.encoder.layer = self.model.encoder.layer[:depth]
+        self.model.config.num_hidden_layers = depth
         precision = self.config.precision
         self.use_bf16 = precision == "bf16" or (precision == "auto" and cpu_has_bf16_units())
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -82,8 +88,8 @@ class SentenceEmbedder:
         self._memory.clear()
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised sentence embeddings (the model's last layer), one row per text."""
-        last = self.embed_layers(texts)[:, self.config.layers.index(self.model.config.num_hidden_layers)]
+        """L2-normalised sentence embeddings (the highest layer run), one row per text."""
+        last = self.embed_layers(texts)[:, self.config.layers.index(max(self.config.layers))]
         return last / np.maximum(np.linalg.norm(last, axis=1, keepdims=True), 1e-12)
 
     def embed_layers(self, texts: list[str]) -> np.ndarray:

@@ -18,15 +18,15 @@ def records():
 
 def test_ablation_trains_with_and_without_human_labels(records):
     published, test = records[::30], records[7::60]
-    # Raters who disagree with the published bands on other essays: the second scorer must learn from them.
-    human = [replace(r, band=9.0 - r.band, source="rater:r1/round:1") for r in records[3::30]]
+    # Raters who disagree with the published bands on twice as many other essays: the second scorer must learn.
+    human = [replace(r, band=9.0 - r.band, source="rater:r1/round:1") for r in records[3::15]]
     # A rater label on a test essay must never reach training.
     human.append(replace(test[0], source="rater:r1/round:1"))
     result = human_label_ablation(published, human, test, TINY)
     assert result["human_labels"] == len(human) - 1
     assert result["human_essays"] == len(human) - 1
     assert set(result["published_only"]) == {"qwk", "mae", "rmse", "pearson"}
-    # Inverted labels on as many essays as the published ones must pull the ranking apart.
+    # Inverted labels outnumbering the published ones must pull the ranking apart.
     assert result["with_human"]["pearson"] < result["published_only"]["pearson"] - 0.1
 
 

@@ -1,10 +1,10 @@
 """The scorer: essay features -> band, with uncertainty, calibration and a guard against gaming.
 
 Families (ScorerConfig.family):
-- "ensemble" (default, the reward model): hand-made text features + all-MiniLM-L6-v2 sentence statistics and its
-  middle-layer sentence states -> ridge regression and monotone-constrained LightGBM (several seeds); the mean of the
-  members is stretched around the training mean by a factor chosen on out-of-fold predictions, and the guard subtracts
-  penalties for repetition, word lists and off-topic or generic filler.
+- "ensemble" (default, the reward model): hand-made text features + sentence statistics and sentence states from the
+  first three layers of all-MiniLM-L6-v2 -> ridge regression and monotone-constrained LightGBM (several seeds); the
+  mean of the members is stretched around the training mean by a factor chosen on out-of-fold predictions, and the
+  guard subtracts penalties for repetition, word lists and off-topic or generic filler.
 - "judge": an independent family for judging the rewriter: word and character TF-IDF + the hand-made features ->
   ridge, no neural encoder, plus the same guard. Train it on a part of the data the reward model did not see
   (see disjoint_halves).
@@ -37,7 +37,7 @@ from rl.scorer.guard import Guard
 from rl.text import text_hash
 
 FAMILIES = ("ensemble", "judge", "tfidf_ridge")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: features from MiniLM layer 3 only
 MAX_OUTSIDE_RANGE = 3.0  # uncertainty grows with distance outside the training range, up to (1 + this) x OOF RMSE
 Progress = Callable[[int, int, str], None]
 
@@ -192,7 +192,10 @@ def load_scorer(folder) -> Scorer:
     with open(Path(folder) / "model.pkl", "rb") as handle:
         state = pickle.load(handle)
     if state.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"scorer format {state.get('format_version')} is not {FORMAT_VERSION}")
+        raise ValueError(
+            f"the scorer in {folder} has format {state.get('format_version')}, this code reads format"
+            f" {FORMAT_VERSION}: retrain it (manage.py train_scorer)"
+        )
     scorer = Scorer(ScorerConfig(**state["config"]))
     for key in ("members", "center", "stretch", "guard", "oof_rmse", "feature_low", "feature_high", "training_info"):
         setattr(scorer, key, state[key])
