@@ -83,12 +83,12 @@ def promoted_rewriter_version() -> ModelVersion | None:
 
 
 def dpo_pairs(round_number: int | None = None):
-    """The raters' preferences as rl.train_dpo.RatedPair (original vs rewrite with their consensus bands).
+    """The raters' preferences as rl.preferences.RatedPair (original vs rewrite with their consensus bands).
 
     When the bands tie and the pair exists only through the raters' "which is better" answers, the winner is given
     half a band more, so the pair keeps its direction.
     """
-    from rl.train_dpo import RatedPair
+    from rl.preferences import RatedPair
 
     from .scoring import consensus_human_labels
 

@@ -74,7 +74,7 @@ def sft(context: StepContext) -> dict:
     config = recipe(context)
     if "sft" not in config.stage:
         raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
-    result = train_sft.run(config, progress=forward_training_logs(context))
+    result = train_sft.run(config, progress=forward_training_logs(context), pairs=dpo_pairs())
     return {"run_dir": str(result.output_dir), **{k: v for k, v in result.metrics.items() if k != "history"}}
 
 

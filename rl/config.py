@@ -64,6 +64,7 @@ class SftSettings:
     batch_size: int = 8
     learning_rate: float = 3e-4
     max_length: int = 192
+    rated_pair_copies: int = 2  # copies of each edit raters rated better (0: leave them out)
 
 
 @dataclass

@@ -9,11 +9,16 @@ from rl.training import Progress, RunResult
 def run_recipe(config: RecipeConfig, scorer, progress: Progress | None = None, pairs=None) -> list[RunResult]:
     """sft | rl | dpo | sft+rl; in sft+rl the RL stage continues the adapter the SFT stage wrote.
 
-    `pairs` (rl.train_dpo.RatedPair) feed DPO; without them it reads the recipe's dpo.pairs_csv.
+    `pairs` (rl.preferences.RatedPair) feed DPO and add the better-rated edits to SFT; without them both read the
+    recipe's dpo.pairs_csv (SFT only when it is set).
     """
     from rl import train_dpo, train_rl, train_sft
 
-    stages = {"sft": train_sft.run, "rl": train_rl.run, "dpo": lambda c, s, p: train_dpo.run(c, s, p, pairs=pairs)}
+    stages = {
+        "sft": lambda c, s, p: train_sft.run(c, s, p, pairs=pairs),
+        "rl": train_rl.run,
+        "dpo": lambda c, s, p: train_dpo.run(c, s, p, pairs=pairs),
+    }
     results = []
     for stage in config.stage.split("+"):
         result = stages[stage](config, scorer, progress)

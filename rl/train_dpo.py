@@ -6,12 +6,9 @@ into the policy's own format: for every sentence the rewrite changed, the prompt
 answers are its edit lines and `OK`.
 """
 
-import csv
-from dataclasses import dataclass
-from pathlib import Path
-
 from rl.config import RecipeConfig
-from rl.edits import Edit, diff_edits, format_edits, sentence_spans
+from rl.edits import format_edits, sentence_spans
+from rl.preferences import RatedPair, edits_by_sentence, read_pairs_csv
 from rl.rewriter import sentence_messages
 from rl.training import (
     Progress,
@@ -24,41 +21,6 @@ from rl.training import (
     save_run,
     trainable_policy,
 )
-
-
-@dataclass
-class RatedPair:
-    question: str
-    original: str
-    rewrite: str
-    band_original: float
-    band_rewrite: float
-
-
-def read_pairs_csv(path: str | Path) -> list[RatedPair]:
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [
-            RatedPair(
-                row["question"],
-                row["original"],
-                row["rewrite"],
-                float(row["band_original"]),
-                float(row["band_rewrite"]),
-            )
-            for row in csv.DictReader(handle)
-        ]
-
-
-def edits_by_sentence(original: str, rewrite: str) -> dict[int, list[Edit]]:
-    """The rewrite's edits grouped by the sentence of the original they apply to."""
-    spans = sentence_spans(original)
-    grouped: dict[int, list[Edit]] = {}
-    for edit in diff_edits(original, rewrite):
-        for index, (start, end) in enumerate(spans):
-            if edit.wrong in original[start:end]:
-                grouped.setdefault(index, []).append(edit)
-                break
-    return grouped
 
 
 def build_preference_rows(pairs: list[RatedPair]) -> tuple[list[dict], int]:

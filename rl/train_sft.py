@@ -1,14 +1,17 @@
 """SFT warm start: teach the policy the edit format on (corrupted -> original) sentence pairs.
 
 Out of the box SmolLM2 rewrites wholesale and invents lists of "changes"; trained on sentences with injected learner
-errors (rl/corruptions.py) and clean sentences it learns to answer `wrong => right` lines or `OK`.
+errors (rl/corruptions.py) and clean sentences it learns to answer `wrong => right` lines or `OK`. Once raters have
+rated rewrites, the edits they judged an improvement (the rewrite's consensus band above the original's) are added
+as examples too, `sft.rated_pair_copies` times each: they are real learner errors fixed the way raters reward.
 """
 
 import random
 
 from rl.config import RecipeConfig
 from rl.corruptions import corrupt_sentence
-from rl.edits import diff_edits, format_edits, split_sentences
+from rl.edits import diff_edits, format_edits, sentence_spans, split_sentences
+from rl.preferences import RatedPair, edits_by_sentence, read_pairs_csv
 from rl.rewriter import sentence_messages
 from rl.training import (
     Progress,
@@ -26,8 +29,9 @@ from rl.training import (
 MIN_SENTENCE_WORDS = 6
 
 
-def build_sft_examples(config: RecipeConfig) -> list[dict]:
-    """Conversational prompt/completion rows: a sentence (maybe corrupted) -> its edit lines or OK."""
+def build_sft_examples(config: RecipeConfig, pairs: list[RatedPair] = ()) -> list[dict]:
+    """Conversational prompt/completion rows: a sentence (maybe corrupted) -> its edit lines or OK, plus the edits of
+    rewrites the raters rated better."""
     s = config.sft
     rng = random.Random(config.seed)
     examples = []
@@ -42,21 +46,46 @@ def build_sft_examples(config: RecipeConfig) -> list[dict]:
                 {
                     "prompt": sentence_messages(source.question, shown),
                     "completion": [{"role": "assistant", "content": target}],
-                    "errors": ",".join(kinds),
+                    "origin": "corrupted" if kinds else "clean",
                 }
             )
+    examples += rated_better_examples(pairs) * s.rated_pair_copies
     rng.shuffle(examples)
     return examples
 
 
-def run(config: RecipeConfig, scorer=None, progress: Progress | None = None) -> RunResult:
-    """Train a LoRA adapter on the corruption pairs; `scorer` is unused (same signature as the other stages)."""
+def rated_better_examples(pairs: list[RatedPair]) -> list[dict]:
+    """One row per sentence a better-rated rewrite changed: the original sentence -> the raters' accepted edits."""
+    examples = []
+    for pair in pairs:
+        if pair.band_rewrite <= pair.band_original:
+            continue
+        spans = sentence_spans(pair.original)
+        for index, edits in edits_by_sentence(pair.original, pair.rewrite).items():
+            start, end = spans[index]
+            examples.append(
+                {
+                    "prompt": sentence_messages(pair.question, pair.original[start:end]),
+                    "completion": [{"role": "assistant", "content": format_edits(edits)}],
+                    "origin": "rated",
+                }
+            )
+    return examples
+
+
+def run(
+    config: RecipeConfig, scorer=None, progress: Progress | None = None, pairs: list[RatedPair] | None = None
+) -> RunResult:
+    """Train a LoRA adapter on the corruption pairs and the rated `pairs` (default: the recipe's dpo.pairs_csv, if
+    set); `scorer` is unused (same signature as the other stages)."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     cpu_environment()
     s = config.sft
-    examples = build_sft_examples(config)
+    if pairs is None:
+        pairs = read_pairs_csv(config.dpo.pairs_csv) if config.dpo.pairs_csv else []
+    examples = build_sft_examples(config, pairs)
     folder = new_run_dir(config, "sft")
     model, tokenizer = trainable_policy(config)
     args = SFTConfig(
@@ -81,7 +110,8 @@ def run(config: RecipeConfig, scorer=None, progress: Progress | None = None) -> 
     metrics = {
         "stage": "sft",
         "examples": len(examples),
-        "corrupted_examples": sum(bool(e["errors"]) for e in examples),
+        "corrupted_examples": sum(e["origin"] == "corrupted" for e in examples),
+        "rated_examples": sum(e["origin"] == "rated" for e in examples),
         **log_history_metrics(trainer),
     }
     return save_run(folder, trainer.model, tokenizer, config, "sft", metrics)

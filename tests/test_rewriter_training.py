@@ -12,8 +12,9 @@ import torch
 from rl import train_dpo, train_rl, train_sft
 from rl.config import load_recipe
 from rl.models import PolicySpec, load_policy
+from rl.preferences import RatedPair
 from rl.rewriter import Rewriter, sentence_messages
-from rl.train_dpo import RatedPair, build_preference_rows
+from rl.train_dpo import build_preference_rows
 from rl.training import policy_spec_of_run
 
 pytestmark = pytest.mark.slow
@@ -46,12 +47,18 @@ def smoke_settings():
 def test_sft_adapter_changes_outputs_and_never_overwrites(tmp_path):
     config = smoke(tmp_path)
     first = train_sft.run(config)
-    second = train_sft.run(config)
+    # the second run also learns an edit raters rated better (one changed sentence, sft.rated_pair_copies times)
+    rated = RatedPair(
+        "q", f"{SENTENCES[0]} It is fine.", f"{SENTENCES[0].replace('goverment', 'government')} It is fine.", 6, 6.5
+    )
+    second = train_sft.run(config, pairs=[rated])
     assert first.output_dir != second.output_dir
     for result in (first, second):
         assert (result.output_dir / "adapter" / "adapter_config.json").exists()
         assert json.loads((result.output_dir / "metrics.json").read_text())["steps"] == 2
         assert json.loads((result.output_dir / "config.json").read_text())["stage"] == "sft"
+    rated_counts = [json.loads((r.output_dir / "metrics.json").read_text())["rated_examples"] for r in (first, second)]
+    assert rated_counts == [0, config.sft.rated_pair_copies]
     base = raw_answers(PolicySpec(model=config.policy.model))
     tuned = raw_answers(policy_spec_of_run(first.output_dir))
     assert base != tuned

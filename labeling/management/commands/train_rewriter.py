@@ -29,9 +29,9 @@ class Command(BaseCommand):
             except LookupError as exc:
                 raise CommandError(str(exc)) from exc
         pairs = None
-        if "dpo" in stages and not config.dpo.pairs_csv:
-            pairs = dpo_pairs()
-            if not pairs:
+        if not config.dpo.pairs_csv and ("dpo" in stages or "sft" in stages):
+            pairs = dpo_pairs()  # SFT also learns the edits raters rated better
+            if "dpo" in stages and not pairs:
                 raise CommandError("no preference pairs: raters have not rated any pair yet (or set dpo.pairs_csv)")
 
         def progress(logs: dict):
