@@ -1,5 +1,7 @@
 """Training a scorer on a tiny dataset in seconds: save, load, same predictions, uncertainty present."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -52,6 +54,16 @@ def test_save_and_load_predict_the_same_values(trained, tiny_records, tmp_path):
     assert np.allclose([p.band for p in before], [p.band for p in after], atol=1e-9)
     assert np.allclose([p.uncertainty for p in before], [p.uncertainty for p in after], atol=1e-9)
     assert loaded.predict_band(questions[0], essays[0]) == pytest.approx(before[0].band, abs=1e-9)
+
+
+def test_a_scorer_saved_in_an_older_format_is_refused_with_a_way_out(trained, tmp_path):
+    scorer, _ = trained
+    scorer.save(tmp_path / "scorer")
+    state = pickle.loads((tmp_path / "scorer" / "model.pkl").read_bytes())
+    state["format_version"] = 1  # features of the six-layer MiniLM: they would silently mean something else now
+    (tmp_path / "scorer" / "model.pkl").write_bytes(pickle.dumps(state))
+    with pytest.raises(ValueError, match=r"has format 1, this code reads format 2: retrain it"):
+        load_scorer(tmp_path / "scorer")
 
 
 def test_training_learns_something(trained, tiny_records):
