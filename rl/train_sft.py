@@ -7,6 +7,7 @@ as examples too, `sft.rated_pair_copies` times each: they are real learner error
 """
 
 import random
+from collections.abc import Sequence
 
 from rl.config import RecipeConfig
 from rl.corruptions import corrupt_sentence
@@ -29,7 +30,7 @@ from rl.training import (
 MIN_SENTENCE_WORDS = 6
 
 
-def build_sft_examples(config: RecipeConfig, pairs: list[RatedPair] = ()) -> list[dict]:
+def build_sft_examples(config: RecipeConfig, pairs: Sequence[RatedPair] = ()) -> list[dict]:
     """Conversational prompt/completion rows: a sentence (maybe corrupted) -> its edit lines or OK, plus the edits of
     rewrites the raters rated better."""
     s = config.sft
@@ -54,7 +55,7 @@ def build_sft_examples(config: RecipeConfig, pairs: list[RatedPair] = ()) -> lis
     return examples
 
 
-def rated_better_examples(pairs: list[RatedPair]) -> list[dict]:
+def rated_better_examples(pairs: Sequence[RatedPair]) -> list[dict]:
     """One row per sentence a better-rated rewrite changed: the original sentence -> the raters' accepted edits."""
     examples = []
     for pair in pairs:
