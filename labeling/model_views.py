@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from . import charts
 from .models import ModelKind, ModelVersion, Promotion
 from .round_views import scorer_test_metrics, staff_required
-from .scoring import load_scorer_version
+from .scoring import ScorerUnavailable, load_scorer_version
 
 # Headline figures of a scorer's test evaluation, in the order the pages show them.
 SCORER_FIGURES = [
@@ -202,6 +202,10 @@ def score_essay(request):
         if version is None:
             form.add_error(None, "No scorer is promoted yet: train one (python manage.py train_scorer --promote).")
         else:
-            scorer = load_scorer_version(version)
-            prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
+            try:
+                scorer = load_scorer_version(version)
+            except ScorerUnavailable as exc:
+                form.add_error(None, str(exc))
+            else:
+                prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
     return render(request, "models/score.html", {"form": form, "version": version, "prediction": prediction})

@@ -117,13 +117,22 @@ _cache: dict[int, object] = {}
 _cache_lock = threading.Lock()
 
 
+class ScorerUnavailable(LookupError):
+    """A scorer version whose files are gone or were written in a format this code no longer reads."""
+
+
 def load_scorer_version(version: ModelVersion):
     """The scorer of a version, loaded once per process."""
     from rl.scorer import load_scorer
 
     with _cache_lock:
         if version.pk not in _cache:
-            _cache[version.pk] = load_scorer(Path(version.artifact_path))
+            try:
+                _cache[version.pk] = load_scorer(Path(version.artifact_path))
+            except (OSError, ValueError) as exc:
+                raise ScorerUnavailable(
+                    f"{version} cannot be loaded ({exc}); train a new one: python manage.py train_scorer --promote"
+                ) from exc
         return _cache[version.pk]
 
 

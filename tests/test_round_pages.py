@@ -413,6 +413,16 @@ def test_score_page_says_when_no_scorer_is_promoted(staff_client):
     assert "No scorer is promoted yet" in response.content.decode()
 
 
+@pytest.mark.django_db
+def test_score_page_says_when_the_promoted_scorer_cannot_be_loaded(staff_client, tmp_path):
+    # e.g. its folder was deleted, or it was saved in a format this code no longer reads
+    ModelVersion.objects.create(kind=ModelKind.SCORER, name="gone", artifact_path=str(tmp_path / "gone")).promote()
+    response = staff_client.post("/score/", {"question": "Q?", "essay": "Some essay text."})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "scorer gone cannot be loaded" in page and "train_scorer --promote" in page
+
+
 def rated_pair(training_round, rater, essay_text, rewrite_text, bands, review="approved", **rewrite_fields):
     """A rewrite of the round, queued as a rating item and rated once (bands = original, rewrite)."""
     from labeling.models import RatingBatch, RatingItem
