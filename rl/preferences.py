@@ -35,8 +35,8 @@ def read_pairs_csv(path: str | Path) -> list[RatedPair]:
         ]
 
 
-def edits_by_sentence(original: str, rewrite: str) -> dict[int, list[Edit]]:
-    """The rewrite's edits grouped by the sentence of the original they apply to."""
+def changed_sentences(original: str, rewrite: str) -> list[tuple[str, list[Edit]]]:
+    """(sentence of the original, the rewrite's edits in it) for every sentence the rewrite changed."""
     spans = sentence_spans(original)
     grouped: dict[int, list[Edit]] = {}
     for edit in diff_edits(original, rewrite):
@@ -44,4 +44,4 @@ def edits_by_sentence(original: str, rewrite: str) -> dict[int, list[Edit]]:
             if edit.wrong in original[start:end]:
                 grouped.setdefault(index, []).append(edit)
                 break
-    return grouped
+    return [(original[spans[index][0] : spans[index][1]], edits) for index, edits in grouped.items()]

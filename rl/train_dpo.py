@@ -7,8 +7,8 @@ answers are its edit lines and `OK`.
 """
 
 from rl.config import RecipeConfig
-from rl.edits import format_edits, sentence_spans
-from rl.preferences import RatedPair, edits_by_sentence, read_pairs_csv
+from rl.edits import format_edits
+from rl.preferences import RatedPair, changed_sentences, read_pairs_csv
 from rl.rewriter import sentence_messages
 from rl.training import (
     Progress,
@@ -31,13 +31,11 @@ def build_preference_rows(pairs: list[RatedPair]) -> tuple[list[dict], int]:
             skipped += 1
             continue
         rewrite_wins = pair.band_rewrite > pair.band_original
-        spans = sentence_spans(pair.original)
-        for index, edits in edits_by_sentence(pair.original, pair.rewrite).items():
-            start, end = spans[index]
+        for sentence, edits in changed_sentences(pair.original, pair.rewrite):
             edited, unchanged = format_edits(edits), "OK"
             rows.append(
                 {
-                    "prompt": sentence_messages(pair.question, pair.original[start:end]),
+                    "prompt": sentence_messages(pair.question, sentence),
                     "chosen": [{"role": "assistant", "content": edited if rewrite_wins else unchanged}],
                     "rejected": [{"role": "assistant", "content": unchanged if rewrite_wins else edited}],
                 }

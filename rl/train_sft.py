@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from rl.config import RecipeConfig
 from rl.corruptions import corrupt_sentence
-from rl.edits import diff_edits, format_edits, sentence_spans, split_sentences
-from rl.preferences import RatedPair, edits_by_sentence, read_pairs_csv
+from rl.edits import diff_edits, format_edits, split_sentences
+from rl.preferences import RatedPair, changed_sentences, read_pairs_csv
 from rl.rewriter import sentence_messages
 from rl.training import (
     Progress,
@@ -61,12 +61,10 @@ def rated_better_examples(pairs: Sequence[RatedPair]) -> list[dict]:
     for pair in pairs:
         if pair.band_rewrite <= pair.band_original:
             continue
-        spans = sentence_spans(pair.original)
-        for index, edits in edits_by_sentence(pair.original, pair.rewrite).items():
-            start, end = spans[index]
+        for sentence, edits in changed_sentences(pair.original, pair.rewrite):
             examples.append(
                 {
-                    "prompt": sentence_messages(pair.question, pair.original[start:end]),
+                    "prompt": sentence_messages(pair.question, sentence),
                     "completion": [{"role": "assistant", "content": format_edits(edits)}],
                     "origin": "rated",
                 }
