@@ -204,9 +204,12 @@ def progress_callback(progress: Progress | None, stage: str):
 
 
 def log_history_metrics(trainer) -> dict:
-    """The final training loss/reward figures from a trainer's log history."""
+    """The step count, training time and final loss/reward figures from a trainer's log history."""
     history = [entry for entry in trainer.state.log_history if "loss" in entry or "reward" in entry]
     summary = {"steps": trainer.state.global_step}
+    runtime = [entry["train_runtime"] for entry in trainer.state.log_history if "train_runtime" in entry]
+    if runtime:
+        summary["train_seconds"] = runtime[-1]  # the optimiser steps alone, model loading excluded
     if history:
         summary["first_log"] = history[0]
         summary["last_log"] = history[-1]
