@@ -62,6 +62,10 @@ def load_scorers(scorer_folder: str | None, judge_folder: str | None):
             print(f"training the {name} ({family}) on {len(part)} essays, cached in {path}", flush=True)
             scorer_lib.train_scorer(part, scorer_lib.ScorerConfig(family=family)).save(path)
         loaded[name] = scorer_lib.load_scorer(path)
+    if loaded["reward_scorer"].config.family == loaded["judge"].config.family:
+        # seen on a GPU run with the judge family on both sides: "in my view => in me view" raised both scorers
+        print(f"warning: the reward scorer and the judge are both of family {loaded['judge'].config.family!r}; "
+              "edits that fool one tend to fool the other, so M under this judge overstates the gain")  # fmt: skip
     return loaded["reward_scorer"], loaded["judge"]
 
 
