@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rl.embeddings import SentenceEmbedder
+from rl.embeddings import EMBEDDING_DIM, SentenceEmbedder
 
 WORD_RE = re.compile(r"[a-z]+(?:['’][a-z]+)?")
 SENTENCE_END_RE = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -156,6 +156,36 @@ def normalise_for_features(text: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", text.replace("\u00a0", " ")).strip().lower()
 
 
+PARAGRAPHS_WITHOUT_BREAKS = 4  # essays stored without newlines are cut into this many sentence groups
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The text cut after . ! or ? (case and spacing kept, unlike split_sentences)."""
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
+
+
+def written_paragraphs(essay: str) -> list[str]:
+    """Paragraphs as the writer made them, by blank lines or newlines (one for an essay without breaks)."""
+    return [block.strip() for block in re.split(r"\n\s*\n|\n", essay.strip()) if block.strip()]
+
+
+def paragraphs(essay: str) -> list[str]:
+    """written_paragraphs(); an essay without breaks is cut into equal groups of sentences."""
+    blocks = written_paragraphs(essay)
+    if len(blocks) > 1:
+        return blocks
+    sentences = sentence_pieces(essay)
+    groups = min(PARAGRAPHS_WITHOUT_BREAKS, len(sentences))
+    if groups <= 1:
+        return [essay.strip()]
+    size = len(sentences) / groups
+    return [" ".join(sentences[round(i * size) : round((i + 1) * size)]) for i in range(groups)]
+
+
+def join_paragraphs(blocks: list[str]) -> str:
+    return "\n\n".join(blocks)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of the normalised text; very long unpunctuated runs are cut into MAX_SENTENCE_WORDS pieces."""
     sentences = []
@@ -274,6 +304,11 @@ OFFTOPIC_SIMILARITY = 0.61  # sentence-question cosine under this: the sentence 
 GENERIC_QUESTION_SIMILARITY = 0.69
 GENERIC_CENTROID_SIMILARITY = 0.82
 NEAR_DUPLICATE_SIMILARITY = 0.96
+# A paragraph further from its essay's centroid than all but 2% of the training paragraphs (essays of 3+ paragraphs,
+# cut as paragraphs() does) is loosely tied to it, as memorised, topic-free filler is (median cosine 0.87). The 3%
+# cut-off (0.893) caught more filler but cost 0.02 MAE on training essays written in paragraphs, this one 0.006.
+LOOSE_PARAGRAPH_SIMILARITY = 0.88
+LOOSE_PARAGRAPH_MIN_SENTENCES = 2  # the mean vector of a single sentence is too noisy to judge
 WORD_LIST_FUNCTION_SHARE = 0.15  # a "sentence" with fewer function words than this is a list of words, not prose
 
 
@@ -380,6 +415,41 @@ def embedding_features(embedder: SentenceEmbedder, questions: list[str], essays:
         }
         results.append(EssayEmbedding(essay_vector, style_vector, question_vector, features))
     return results
+
+
+def loose_paragraphs(embedder: SentenceEmbedder, essays: list[str]) -> list[list[int]]:
+    """Indices of the written paragraphs loosely tied to their essay, for essays of three or more: the paragraph's
+    word-weighted mean sentence vector has a cosine to the essay's under LOOSE_PARAGRAPH_SIMILARITY.
+
+    Only paragraphs the writer made count: cutting an essay without breaks into sentence groups (as paragraphs()
+    does) would make the verdict depend on sentence order, so shuffling sentences could change the band.
+    """
+    layer = embedder.config.layers.index(max(embedder.config.layers))
+    split = [[split_sentences(block) for block in written_paragraphs(essay)] for essay in essays]
+    texts = [s for blocks in split if len(blocks) >= 3 for block in blocks for s in block]
+    states = embedder.embed_layers(texts)[:, layer] if texts else np.zeros((0, EMBEDDING_DIM))
+    vectors = states / np.maximum(np.linalg.norm(states, axis=1, keepdims=True), 1e-12)
+    flagged, offset = [], 0
+    for blocks in split:
+        if len(blocks) < 3:
+            flagged.append([])
+            continue
+        sums = []
+        for block in blocks:
+            weights = np.array([len(s.split()) for s in block], dtype=np.float32)
+            sums.append((vectors[offset : offset + len(block)] * weights[:, None]).sum(0))
+            offset += len(block)
+        centroid = np.sum(sums, axis=0)
+        centroid /= max(np.linalg.norm(centroid), 1e-12)
+        flagged.append(
+            [
+                i
+                for i, (block, total) in enumerate(zip(blocks, sums, strict=True))
+                if len(block) >= LOOSE_PARAGRAPH_MIN_SENTENCES
+                and total @ centroid < LOOSE_PARAGRAPH_SIMILARITY * np.linalg.norm(total)
+            ]
+        )
+    return flagged
 
 
 @dataclass

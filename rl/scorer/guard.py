@@ -5,10 +5,10 @@ essays with such patterns, so the guard adds explicit penalties. Each guarded qu
 percentile on the training essays: ordinary essays (at most ~1% of them) pay nothing, and the penalty grows linearly
 with the excess, so more of the pattern never scores better.
 
-Known gap: a memorised, fluent but topic-free paragraph (perturbations.add_generic_paragraph) still raises most
-essays a little: its sentences are only partly separable from ordinary ones by question/essay similarity, so the
-generic-sentence share rarely passes its threshold. A fix to try: compute the features on the on-topic sentences only
-and let the generic share enter with a negative sign alone.
+A memorised, fluent but topic-free paragraph (perturbations.add_generic_paragraph) is handled apart, at prediction
+time: a written paragraph loosely tied to its essay may not raise the band (Scorer._cap_by_loose_paragraphs). Known
+gap: filler that is not recognised (about a fifth of the benchmark's cases), or filler run into an essay without line
+breaks, still raises some essays a little; the sentence-level generic share below rarely passes its threshold.
 """
 
 from dataclasses import dataclass, field

@@ -31,7 +31,10 @@ from rl.scorer.features import (
     MONOTONE,
     build_features,
     hand_features,
+    join_paragraphs,
+    loose_paragraphs,
     normalise_for_features,
+    written_paragraphs,
 )
 from rl.scorer.guard import Guard
 from rl.text import text_hash
@@ -159,7 +162,26 @@ class Scorer:
             raise ValueError("questions and essays must have the same length")
         if not essays:
             return []
-        return self.predict_features(self.features(list(questions), list(essays)))
+        predictions = self.predict_features(self.features(list(questions), list(essays)))
+        if self.guard is not None and self.config.family == "ensemble":
+            self._cap_by_loose_paragraphs(list(questions), list(essays), predictions)
+        return predictions
+
+    def _cap_by_loose_paragraphs(self, questions: list[str], essays: list[str], predictions: list[Prediction]):
+        """An essay with paragraphs loosely tied to it (features.loose_paragraphs) scores at most what it scores
+        without them: a paragraph of memorised, topic-free filler cannot raise the band once it is recognised."""
+        flagged = loose_paragraphs(self.embedder, essays)
+        rows = [i for i, loose in enumerate(flagged) if loose]
+        if not rows:
+            return
+        kept = [
+            join_paragraphs([block for j, block in enumerate(written_paragraphs(essays[i])) if j not in flagged[i]])
+            for i in rows
+        ]
+        capped = self.predict_features(self.features([questions[i] for i in rows], kept))
+        for i, cap in zip(rows, capped, strict=True):
+            if cap.band < predictions[i].band:
+                predictions[i] = Prediction(cap.band, predictions[i].uncertainty)
 
     def predict_band(self, question: str, essay: str) -> float:
         return self.predict([question], [essay])[0].band

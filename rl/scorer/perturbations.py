@@ -5,9 +5,8 @@ They are plain text functions so the rewriter's tests and benchmarks can reuse t
 """
 
 import random
-import re
 
-from rl.scorer.features import SENTENCE_END_RE
+from rl.scorer.features import SENTENCE_END_RE, join_paragraphs, paragraphs, sentence_pieces
 
 FANCY_WORDS = (
     "quintessential", "ubiquitous", "paradigm", "juxtaposition", "ephemeral", "serendipity", "multifaceted",
@@ -27,46 +26,24 @@ GENERIC_PARAGRAPHS = (
     "view, others vehemently oppose it, and both groups put forward reasonable justifications that deserve careful "
     "consideration in a balanced and objective manner.",
 )
-PARAGRAPHS_WITHOUT_BREAKS = 4  # essays stored without newlines are cut into this many sentence groups
-
-
-def _sentences(essay: str) -> list[str]:
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", essay.strip()) if part.strip()]
-
-
-def paragraphs(essay: str) -> list[str]:
-    """Paragraphs by blank lines or newlines; an essay without breaks is cut into equal groups of sentences."""
-    blocks = [block.strip() for block in re.split(r"\n\s*\n|\n", essay.strip()) if block.strip()]
-    if len(blocks) > 1:
-        return blocks
-    sentences = _sentences(essay)
-    groups = min(PARAGRAPHS_WITHOUT_BREAKS, len(sentences))
-    if groups <= 1:
-        return [essay.strip()]
-    size = len(sentences) / groups
-    return [" ".join(sentences[round(i * size) : round((i + 1) * size)]) for i in range(groups)]
-
-
-def _join(blocks: list[str]) -> str:
-    return "\n\n".join(blocks)
 
 
 def repeat_paragraph(essay: str, rng: random.Random) -> str:
     """Repeat one body paragraph (or the only one) right after itself."""
     blocks = paragraphs(essay)
     index = rng.randrange(1, len(blocks) - 1) if len(blocks) > 2 else 0
-    return _join(blocks[: index + 1] + [blocks[index]] + blocks[index + 1 :])
+    return join_paragraphs(blocks[: index + 1] + [blocks[index]] + blocks[index + 1 :])
 
 
 def append_fancy_vocabulary(essay: str, rng: random.Random, words: int = 24) -> str:
     """Append a paragraph of sophisticated words that have nothing to do with the task."""
     chosen = rng.sample(FANCY_WORDS, min(words, len(FANCY_WORDS)))
     sentences = [" ".join(chosen[i : i + 8]).capitalize() + "." for i in range(0, len(chosen), 8)]
-    return _join(paragraphs(essay) + [" ".join(sentences)])
+    return join_paragraphs(paragraphs(essay) + [" ".join(sentences)])
 
 
 def shuffle_sentences(essay: str, rng: random.Random) -> str:
-    sentences = _sentences(" ".join(SENTENCE_END_RE.split(essay)))
+    sentences = sentence_pieces(" ".join(SENTENCE_END_RE.split(essay)))
     if len(sentences) < 2:
         return essay
     shuffled = sentences[:]
@@ -77,14 +54,14 @@ def shuffle_sentences(essay: str, rng: random.Random) -> str:
 
 def delete_half(essay: str, rng: random.Random) -> str:
     """Keep only the first half of the sentences (the rng is unused: the cut is deterministic)."""
-    sentences = _sentences(" ".join(SENTENCE_END_RE.split(essay)))
+    sentences = sentence_pieces(" ".join(SENTENCE_END_RE.split(essay)))
     return " ".join(sentences[: max(1, len(sentences) // 2)])
 
 
 def add_generic_paragraph(essay: str, rng: random.Random) -> str:
     """Insert a memorised, topic-free paragraph after the introduction."""
     blocks = paragraphs(essay)
-    return _join(blocks[:1] + [rng.choice(GENERIC_PARAGRAPHS)] + blocks[1:])
+    return join_paragraphs(blocks[:1] + [rng.choice(GENERIC_PARAGRAPHS)] + blocks[1:])
 
 
 def inject_learner_errors(essay: str, rng: random.Random) -> str:
@@ -92,7 +69,7 @@ def inject_learner_errors(essay: str, rng: random.Random) -> str:
     careless rewriter does. A scorer that rewards it would let the guard accept harmful edits."""
     from rl.corruptions import corrupt_sentence
 
-    sentences = _sentences(essay)
+    sentences = sentence_pieces(essay)
     return " ".join(corrupt_sentence(s, rng)[0] if i % 2 == 0 else s for i, s in enumerate(sentences))
 
 
