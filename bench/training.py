@@ -22,6 +22,7 @@ import dataclasses
 import gc
 import json
 import random
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -121,8 +122,11 @@ def random_init_model(name: str) -> Path:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     with torch.device(device):  # initialising billions of weights is minutes on a CPU, seconds on a GPU
         model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    staging = folder.with_name(folder.name + ".partial")  # an interrupted save must not pass for a model
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    staging.rename(folder)
     del model
     if device == "cuda":
         torch.cuda.empty_cache()
