@@ -156,30 +156,9 @@ def normalise_for_features(text: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", text.replace("\u00a0", " ")).strip().lower()
 
 
-PARAGRAPHS_WITHOUT_BREAKS = 4  # essays stored without newlines are cut into this many sentence groups
-
-
-def sentence_pieces(text: str) -> list[str]:
-    """The text cut after . ! or ? (case and spacing kept, unlike split_sentences)."""
-    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
-
-
 def written_paragraphs(essay: str) -> list[str]:
     """Paragraphs as the writer made them, by blank lines or newlines (one for an essay without breaks)."""
     return [block.strip() for block in re.split(r"\n\s*\n|\n", essay.strip()) if block.strip()]
-
-
-def paragraphs(essay: str) -> list[str]:
-    """written_paragraphs(); an essay without breaks is cut into equal groups of sentences."""
-    blocks = written_paragraphs(essay)
-    if len(blocks) > 1:
-        return blocks
-    sentences = sentence_pieces(essay)
-    groups = min(PARAGRAPHS_WITHOUT_BREAKS, len(sentences))
-    if groups <= 1:
-        return [essay.strip()]
-    size = len(sentences) / groups
-    return [" ".join(sentences[round(i * size) : round((i + 1) * size)]) for i in range(groups)]
 
 
 def join_paragraphs(blocks: list[str]) -> str:
@@ -305,8 +284,9 @@ GENERIC_QUESTION_SIMILARITY = 0.69
 GENERIC_CENTROID_SIMILARITY = 0.82
 NEAR_DUPLICATE_SIMILARITY = 0.96
 # A paragraph further from its essay's centroid than all but 2% of the training paragraphs (essays of 3+ paragraphs,
-# cut as paragraphs() does) is loosely tied to it, as memorised, topic-free filler is (median cosine 0.87). The 3%
-# cut-off (0.893) caught more filler but cost 0.02 MAE on training essays written in paragraphs, this one 0.006.
+# those without breaks cut into 4 sentence groups) is loosely tied to it, as memorised, topic-free filler is (median
+# cosine 0.87). The 3% cut-off (0.893) caught more filler but cost 0.02 MAE on training essays written in paragraphs,
+# this one 0.006.
 LOOSE_PARAGRAPH_SIMILARITY = 0.88
 LOOSE_PARAGRAPH_MIN_SENTENCES = 2  # the mean vector of a single sentence is too noisy to judge
 WORD_LIST_FUNCTION_SHARE = 0.15  # a "sentence" with fewer function words than this is a list of words, not prose

@@ -5,8 +5,9 @@ They are plain text functions so the rewriter's tests and benchmarks can reuse t
 """
 
 import random
+import re
 
-from rl.scorer.features import SENTENCE_END_RE, join_paragraphs, paragraphs, sentence_pieces
+from rl.scorer.features import SENTENCE_END_RE, join_paragraphs, written_paragraphs
 
 FANCY_WORDS = (
     "quintessential", "ubiquitous", "paradigm", "juxtaposition", "ephemeral", "serendipity", "multifaceted",
@@ -26,6 +27,27 @@ GENERIC_PARAGRAPHS = (
     "view, others vehemently oppose it, and both groups put forward reasonable justifications that deserve careful "
     "consideration in a balanced and objective manner.",
 )
+
+
+PARAGRAPHS_WITHOUT_BREAKS = 4  # essays stored without newlines are cut into this many sentence groups
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """The text cut after . ! or ? (case and spacing kept)."""
+    return [part.strip() for part in re.split(r"(?<=[.!?])\s+", text.strip()) if part.strip()]
+
+
+def paragraphs(essay: str) -> list[str]:
+    """written_paragraphs(); an essay without breaks is cut into equal groups of sentences."""
+    blocks = written_paragraphs(essay)
+    if len(blocks) > 1:
+        return blocks
+    sentences = sentence_pieces(essay)
+    groups = min(PARAGRAPHS_WITHOUT_BREAKS, len(sentences))
+    if groups <= 1:
+        return [essay.strip()]
+    size = len(sentences) / groups
+    return [" ".join(sentences[round(i * size) : round((i + 1) * size)]) for i in range(groups)]
 
 
 def repeat_paragraph(essay: str, rng: random.Random) -> str:
