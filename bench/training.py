@@ -38,50 +38,36 @@ from rl.models import PACKAGED_PREFIX, artifacts_dir, resolve_model_path  # noqa
 from rl.preferences import RatedPair  # noqa: E402
 from rl.training import as_band_predictor, cpu_environment, load_pool, load_sft_sources  # noqa: E402
 
+
+def llama3_shape(hidden: int, intermediate: int, layers: int, heads: int, rope_factor: float, tied: bool) -> dict:
+    """What the Llama 3.x configs on the Hugging Face hub share, with the sizes that differ between them."""
+    return {
+        "model_type": "llama",
+        "hidden_size": hidden,
+        "intermediate_size": intermediate,
+        "num_hidden_layers": layers,
+        "num_attention_heads": heads,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 128256,
+        "max_position_embeddings": 131072,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 500000.0,
+        "rope_scaling": {
+            "rope_type": "llama3",
+            "factor": rope_factor,
+            "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0,
+            "original_max_position_embeddings": 8192,
+        },
+        "tie_word_embeddings": tied,
+    }
+
+
 # For --random-init: the shapes of published models (their config.json on the Hugging Face hub).
 ARCHITECTURES = {
-    "llama-3.2-3b": {
-        "model_type": "llama",
-        "hidden_size": 3072,
-        "intermediate_size": 8192,
-        "num_hidden_layers": 28,
-        "num_attention_heads": 24,
-        "num_key_value_heads": 8,
-        "head_dim": 128,
-        "vocab_size": 128256,
-        "max_position_embeddings": 131072,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": 500000.0,
-        "rope_scaling": {
-            "rope_type": "llama3",
-            "factor": 32.0,
-            "low_freq_factor": 1.0,
-            "high_freq_factor": 4.0,
-            "original_max_position_embeddings": 8192,
-        },
-        "tie_word_embeddings": True,
-    },
-    "llama-3.1-8b": {
-        "model_type": "llama",
-        "hidden_size": 4096,
-        "intermediate_size": 14336,
-        "num_hidden_layers": 32,
-        "num_attention_heads": 32,
-        "num_key_value_heads": 8,
-        "head_dim": 128,
-        "vocab_size": 128256,
-        "max_position_embeddings": 131072,
-        "rms_norm_eps": 1e-5,
-        "rope_theta": 500000.0,
-        "rope_scaling": {
-            "rope_type": "llama3",
-            "factor": 8.0,
-            "low_freq_factor": 1.0,
-            "high_freq_factor": 4.0,
-            "original_max_position_embeddings": 8192,
-        },
-        "tie_word_embeddings": False,
-    },
+    "llama-3.2-3b": llama3_shape(3072, 8192, layers=28, heads=24, rope_factor=32.0, tied=True),
+    "llama-3.1-8b": llama3_shape(4096, 14336, layers=32, heads=32, rope_factor=8.0, tied=False),
     # not a published model: a CPU smoke test of this path in seconds
     "llama-tiny": {
         "model_type": "llama",
