@@ -113,7 +113,8 @@ def train_scorer_version(
     )
 
 
-_cache: dict[int, object] = {}
+# keyed by pk and folder: SQLite reuses the pk of a deleted newest row, which must not return its old scorer
+_cache: dict[tuple[int, str], object] = {}
 _cache_lock = threading.Lock()
 
 
@@ -125,15 +126,16 @@ def load_scorer_version(version: ModelVersion):
     """The scorer of a version, loaded once per process."""
     from rl.scorer import load_scorer
 
+    key = (version.pk, version.artifact_path)
     with _cache_lock:
-        if version.pk not in _cache:
+        if key not in _cache:
             try:
-                _cache[version.pk] = load_scorer(Path(version.artifact_path))
+                _cache[key] = load_scorer(Path(version.artifact_path))
             except (OSError, ValueError) as exc:
                 raise ScorerUnavailable(
                     f"{version} cannot be loaded ({exc}); train a new one: python manage.py train_scorer --promote"
                 ) from exc
-        return _cache[version.pk]
+        return _cache[key]
 
 
 def promoted_scorer():
