@@ -82,6 +82,22 @@ def test_guard_penalises_repetition_and_word_lists_but_not_ordinary_essays():
         assert (guard.penalties(perturbed, HAND_FEATURES) > 0.3).mean() >= 0.9
 
 
+def test_topic_shares_pay_only_beyond_every_training_essay():
+    # Repetition pays from the training 99th percentile on; the off-topic and generic sentence shares only past the
+    # training maximum (about 1% of genuine essays pass their 99th percentile).
+    names = ("duplicate_sentence_share", "offtopic_sentence_share", "generic_sentence_share")
+    training = np.zeros((1000, 3))
+    training[:, 0] = np.linspace(0.0, 0.1, 1000)
+    training[:, 1] = np.linspace(0.0, 0.3, 1000)
+    training[:, 2] = np.linspace(0.0, 0.4, 1000)
+    guard = Guard.fit(training, names)
+    at_training_max = guard.penalties(np.array([[0.0, 0.3, 0.4]]), names)
+    assert at_training_max[0] == 0.0
+    beyond = guard.penalties(np.array([[0.0, 0.4, 0.4], [0.0, 0.5, 0.5], [0.1, 0.0, 0.0]]), names)
+    assert 0 < beyond[0] < beyond[1]  # more off-topic text never pays less
+    assert beyond[2] > 0  # the most repetitive training essay is past the repetition threshold
+
+
 @pytest.fixture(scope="module")
 def small_scorer():
     records, _ = load_training_set()

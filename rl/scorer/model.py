@@ -3,8 +3,8 @@
 Families (ScorerConfig.family):
 - "ensemble" (default, the reward model): hand-made text features + sentence statistics and sentence states from the
   first three layers of all-MiniLM-L6-v2 -> ridge regression and monotone-constrained LightGBM (several seeds); the
-  mean of the members is stretched around the training mean by a factor chosen on out-of-fold predictions, and the
-  guard subtracts penalties for repetition, word lists and off-topic or generic filler.
+  mean of the members is stretched around the training mean, and the guard subtracts penalties for repetition, word
+  lists and off-topic or generic filler; the stretch is chosen on out-of-fold predictions with the guard applied.
 - "judge": an independent family for judging the rewriter: word and character TF-IDF + the hand-made features ->
   ridge, no neural encoder, plus the same guard. Train it on a part of the data the reward model did not see
   (see disjoint_halves).
@@ -360,10 +360,13 @@ def _fit_members(config: ScorerConfig, features: Features, y: np.ndarray, weight
     return [member.fit(features, y, weights) for member in _make_members(config)]
 
 
-def _choose_stretch(y: np.ndarray, oof: np.ndarray, center: float, max_mae_increase: float) -> float:
-    """The largest-QWK stretch of out-of-fold predictions whose MAE stays within max_mae_increase of the best."""
+def _choose_stretch(
+    y: np.ndarray, oof: np.ndarray, penalties: np.ndarray, center: float, max_mae_increase: float
+) -> float:
+    """The largest-QWK stretch of out-of-fold predictions whose MAE stays within max_mae_increase of the best
+    (bands as predict_features makes them: stretched, then the guard's penalties subtracted)."""
     candidates = np.round(np.arange(1.0, 2.01, 0.05), 2)
-    scored = [(s, band_metrics(y, center + s * (oof - center))) for s in candidates]
+    scored = [(s, band_metrics(y, center + s * (oof - center) - penalties)) for s in candidates]
     best_mae = min(m["mae"] for _, m in scored)
     allowed = [(s, m) for s, m in scored if m["mae"] <= best_mae + max_mae_increase]
     return float(max(allowed, key=lambda item: item[1]["qwk"])[0])
@@ -388,18 +391,21 @@ def train_scorer(records: list[LabelledEssay], config: ScorerConfig | None = Non
     if folds >= 2:
         from sklearn.model_selection import KFold
 
-        oof = np.zeros(len(records))
+        oof, oof_penalties = np.zeros(len(records)), np.zeros(len(records))
         for fold, (fit_index, held_index) in enumerate(KFold(folds, shuffle=True, random_state=0).split(y)):
             progress(fold, folds + 1, f"cross-validation fold {fold + 1}/{folds}")
             members = _fit_members(config, _subset(features, fit_index), y[fit_index], weights[fit_index])
             oof[held_index] = np.mean([m.predict(_subset(features, held_index)) for m in members], axis=0)
+            if config.guard:
+                guard = Guard.fit(features.table[fit_index], features.names)
+                oof_penalties[held_index] = guard.penalties(features.table[held_index], features.names)
         scorer.stretch = (
             config.stretch
             if config.stretch is not None
-            else _choose_stretch(y, oof, scorer.center, config.max_mae_increase)
+            else _choose_stretch(y, oof, oof_penalties, scorer.center, config.max_mae_increase)
         )
-        stretched = scorer.center + scorer.stretch * (oof - scorer.center)
-        oof_metrics = {k: v for k, v in band_metrics(y, stretched).items() if k in {"qwk", "mae", "rmse", "pearson"}}
+        guarded = scorer.center + scorer.stretch * (oof - scorer.center) - oof_penalties
+        oof_metrics = {k: v for k, v in band_metrics(y, guarded).items() if k in {"qwk", "mae", "rmse", "pearson"}}
         scorer.oof_rmse = oof_metrics["rmse"]
     elif config.stretch is not None:
         scorer.stretch = config.stretch
