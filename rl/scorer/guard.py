@@ -5,8 +5,9 @@ essays with such patterns, so the guard adds explicit penalties. Each guarded qu
 percentile of it on the training essays, and the penalty grows linearly with the excess, so more of the pattern never
 scores better. Repetition and word lists start at the 99th percentile. The off-topic and generic sentence shares start
 at the training maximum: about 1% of genuine essays pass their 99th percentile (sentence-level topic cut-offs are
-coarse), and penalising those cost 0.015 of cross-validated MAE and 0.007 of r without stopping any gaming
-perturbation more often; beyond the maximum only text no training essay resembles pays.
+coarse), and penalising those cost 0.015 of cross-validated MAE and 0.007 of r, while each gaming perturbation raised
+the same share of held-out essays either way (within half a percentage point); past the maximum only text unlike any
+training essay pays.
 
 A memorised, fluent but topic-free paragraph (perturbations.add_generic_paragraph) is handled apart, at prediction
 time: a written paragraph loosely tied to its essay may not raise the band (Scorer._cap_by_loose_paragraphs). Known
