@@ -27,8 +27,6 @@ GENERIC_PARAGRAPHS = (
     "view, others vehemently oppose it, and both groups put forward reasonable justifications that deserve careful "
     "consideration in a balanced and objective manner.",
 )
-
-
 PARAGRAPHS_WITHOUT_BREAKS = 4  # essays stored without newlines are cut into this many sentence groups
 
 
