@@ -1,12 +1,17 @@
 """Scorer benchmark: train (or load) the reward model, evaluate it on the benchmark test set next to a TF-IDF + ridge
 baseline trained on the same data in the same run, measure batch scoring speed and the gaming perturbations.
 
-    python bench/scorer.py [--test-csv PATH] [--model FOLDER] [--save FOLDER] [--threads N] [--human-csv PATH]
+    python bench/scorer.py [--test-csv PATH] [--train-csv PATH ...] [--model FOLDER] [--save FOLDER] [--threads N]
+                           [--human-csv PATH] [--learning-curve [FRACTIONS]]
 
 The test set is data/chillies_clean/test.csv by default; PATH may also be a CSV in the scorer format
 (id, question, essay, score, timestamp, iteration, source). Every test essay is removed from the training data.
 --human-csv takes an export of the raters' labels (`manage.py export_dataset --format scorer_csv`; rows whose source
 is `rater:...`) and adds the ablation: the scorer trained without and with them, on the same test set.
+--train-csv adds labelled essays in the scorer format to the published training data (e.g. a larger published split
+imported with `manage.py import_essays` and exported with `export_dataset --format scorer_csv`); test essays in it are
+dropped. --learning-curve trains on nested random shares of the training data (default 0.25,0.5,0.75,1) and shows how
+test accuracy grows with the number of labelled essays, with a fitted guide to how many a goal needs.
 The last line printed is one JSON object with the headline figures.
 """
 
@@ -19,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rl.data import CLEAN_TEST_CSV, load_test_set, load_training_set  # noqa: E402
+from rl.data import CLEAN_TEST_CSV, load_test_set, load_training_set, without_essays_of  # noqa: E402
+from rl.scorer.evaluation import LEARNING_CURVE_FRACTIONS, essays_for_pearson  # noqa: E402
 
 METRIC_ROWS = (("QWK", "qwk"), ("MAE", "mae"), ("RMSE", "rmse"), ("Pearson r", "pearson"))
 SHARE_ROWS = (("within 0.5", "within_0_5"), ("within 1.0", "within_1_0"))
@@ -34,6 +40,23 @@ def progress_printer(label: str):
     return report
 
 
+def print_learning_curve(curve: dict) -> None:
+    print(f"\n{'labelled essays':<18}{'share':>7}{'QWK':>8}{'MAE':>8}{'r':>8}")
+    for row in curve["rows"]:
+        print(f"{row['n_train']:<18}{row['fraction']:>7.2f}{row['qwk']:>8.3f}{row['mae']:>8.3f}{row['pearson']:>8.3f}")
+    fit = curve["fit"]
+    if fit:
+        needs = {target: essays_for_pearson(fit, target) for target in (0.55, 0.60)}
+        print(
+            f"fit: test r = {fit['ceiling']:.3f} - {fit['slope']:.2f} / sqrt(n); "
+            + ", ".join(
+                f"r {target:.2f} at n = {needed:,.0f}" if needed else f"r {target:.2f} beyond the fitted ceiling"
+                for target, needed in needs.items()
+            )
+            + " (an extrapolation)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--test-csv", default=str(CLEAN_TEST_CSV))
@@ -44,6 +67,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AES_TORCH_THREADS", "1")))
     parser.add_argument("--speed-threads", default="1,2")
     parser.add_argument("--human-csv", help="scorer-format export with the raters' labels: adds the ablation")
+    parser.add_argument(
+        "--train-csv", action="append", default=[], help="more labelled essays (scorer format) to train on; repeatable"
+    )
+    parser.add_argument(
+        "--learning-curve",
+        nargs="?",
+        const=",".join(str(f) for f in LEARNING_CURVE_FRACTIONS),
+        metavar="FRACTIONS",
+        help="test accuracy for scorers trained on these shares of the training data",
+    )
     args = parser.parse_args()
 
     import torch
@@ -54,6 +87,7 @@ def main() -> None:
         ScorerConfig,
         evaluate,
         human_label_ablation,
+        learning_curve,
         load_scorer,
         perturbation_report,
         train_scorer,
@@ -63,6 +97,11 @@ def main() -> None:
     train, data_report = load_training_set(exclude_texts=[r.essay for r in test])
     print(f"test: {len(test)} essays from {args.test_csv}")
     print(f"train: {len(train)} essays {json.dumps(data_report.as_dict())}")
+    for path in args.train_csv:
+        extra = read_scorer_csv(path)
+        kept = without_essays_of(extra, test)
+        train += kept
+        print(f"train: +{len(kept)} labelled essays from {path} ({len(extra) - len(kept)} test essays dropped)")
 
     if args.model:
         scorer = load_scorer(args.model)
@@ -132,6 +171,10 @@ def main() -> None:
         for label, key in (("published bands", "published_only"), ("published + human", "with_human")):
             row = ablation[key]
             print(f"{label:<26}{row['qwk']:>8.3f}{row['mae']:>8.3f}{row['pearson']:>8.3f}")
+    curve = None
+    if args.learning_curve:
+        curve = learning_curve(train, test, [float(f) for f in args.learning_curve.split(",")], ScorerConfig())
+        print_learning_curve(curve)
     summary = {
         "n": ours["n"],
         "qwk": round(ours["qwk"], 4),
@@ -148,6 +191,7 @@ def main() -> None:
         "train_seconds": round(train_seconds, 1),
         "perturbation_raised": {name: round(row["raised_share"], 4) for name, row in gaming.items()},
         "human_ablation": ablation,
+        "learning_curve": curve,
         "goal_met": bool(ours["qwk"] >= 0.55 and ours["mae"] <= 0.85),
     }
     print(json.dumps(summary))

@@ -141,3 +141,9 @@ def read_scorer_csv(path: Path | str, below_4: str = "as_4") -> list[LabelledEss
         question = row.get("question", "").replace(NEWLINE_TOKEN, "\n")
         records.append(LabelledEssay(question, essay, band, row.get("source") or "scorer_csv", weight))
     return records
+
+
+def without_essays_of(records: list[LabelledEssay], held_out: list[LabelledEssay]) -> list[LabelledEssay]:
+    """records less those whose essay (by normalised text) is in held_out: no test essay may reach training."""
+    held_out_hashes = {text_hash(r.essay) for r in held_out}
+    return [r for r in records if text_hash(r.essay) not in held_out_hashes]

@@ -4,7 +4,7 @@ import random
 
 import numpy as np
 
-from rl.data import LabelledEssay
+from rl.data import LabelledEssay, without_essays_of
 from rl.metrics import band_metrics, round_to_half_band
 from rl.scorer.perturbations import PERTURBATIONS
 
@@ -50,8 +50,7 @@ def human_label_ablation(
     from rl.scorer.model import train_scorer
     from rl.text import text_hash
 
-    test_hashes = {text_hash(r.essay) for r in test}
-    human = [r for r in human if text_hash(r.essay) not in test_hashes]
+    human = without_essays_of(human, test)
     if not human:
         raise ValueError("no human labels outside the test set: nothing to compare")
     keys = ("qwk", "mae", "rmse", "pearson")
@@ -63,3 +62,51 @@ def human_label_ablation(
         "published_only": {k: without[k] for k in keys},
         "with_human": {k: with_human[k] for k in keys},
     }
+
+
+LEARNING_CURVE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
+
+
+def learning_curve(
+    train: list[LabelledEssay],
+    test: list[LabelledEssay],
+    fractions=LEARNING_CURVE_FRACTIONS,
+    config=None,
+    seed: int = 0,
+) -> dict:
+    """How accuracy on `test` grows with the number of labelled essays: a scorer trained on nested random shares of
+    `train` (the smaller shares are parts of the larger ones) for each fraction.
+
+    Also fits fit_learning_curve() to the rows: a rough guide to how many labels a goal needs, not a promise.
+    """
+    from rl.scorer.model import train_scorer
+
+    if not all(0 < f <= 1 for f in fractions):
+        raise ValueError(f"fractions must lie in (0, 1], got {list(fractions)}")
+    order = np.random.default_rng(seed).permutation(len(train))
+    keys = ("qwk", "mae", "rmse", "pearson")
+    rows, embedder = [], None
+    for fraction in sorted(set(fractions)):
+        # In the original order: the full share trains exactly the scorer train_scorer(train) does.
+        subset = [train[i] for i in sorted(order[: round(fraction * len(train))])]
+        scorer = train_scorer(subset, config, embedder=embedder)
+        embedder = scorer.embedder if scorer.config.family == "ensemble" else None
+        metrics = evaluate(scorer, test)
+        rows.append({"fraction": fraction, "n_train": scorer.training_info["n"]} | {k: metrics[k] for k in keys})
+    return {"rows": rows, "fit": fit_learning_curve(rows)}
+
+
+def fit_learning_curve(rows: list[dict]) -> dict | None:
+    """Least-squares fit of pearson = ceiling - slope / sqrt(n_train) (None with fewer than three rows)."""
+    if len(rows) < 3:
+        return None
+    inverse_root = np.array([1.0 / np.sqrt(row["n_train"]) for row in rows])
+    slope, ceiling = np.polyfit(-inverse_root, [row["pearson"] for row in rows], 1)
+    return {"ceiling": float(ceiling), "slope": float(slope)}
+
+
+def essays_for_pearson(fit: dict, target: float) -> float | None:
+    """Labelled essays the learning-curve fit needs for test r = target (None: the fitted ceiling is below it)."""
+    if fit is None or fit["slope"] <= 0 or fit["ceiling"] <= target:
+        return None
+    return (fit["slope"] / (fit["ceiling"] - target)) ** 2

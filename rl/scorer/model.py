@@ -372,8 +372,16 @@ def _choose_stretch(
     return float(max(allowed, key=lambda item: item[1]["qwk"])[0])
 
 
-def train_scorer(records: list[LabelledEssay], config: ScorerConfig | None = None, progress: Progress | None = None):
-    """Fit a scorer on labelled essays (duplicates by normalised text are merged: the mean band, summed weight)."""
+def train_scorer(
+    records: list[LabelledEssay],
+    config: ScorerConfig | None = None,
+    progress: Progress | None = None,
+    embedder=None,
+):
+    """Fit a scorer on labelled essays (duplicates by normalised text are merged: the mean band, summed weight).
+
+    embedder: a SentenceEmbedder to reuse (its sentence cache makes training again on overlapping essays fast).
+    """
     config = config or ScorerConfig()
     progress = progress or _no_progress
     started = time.monotonic()
@@ -383,6 +391,7 @@ def train_scorer(records: list[LabelledEssay], config: ScorerConfig | None = Non
     y = np.array([r.band for r in records], dtype=np.float64)
     weights = np.array([r.weight for r in records], dtype=np.float64)
     scorer = Scorer(config)
+    scorer._embedder = embedder
     features = scorer.features([r.question for r in records], [r.essay for r in records], progress)
     scorer.center = float(np.average(y, weights=weights))
     calibrate = config.family != "tfidf_ridge"
