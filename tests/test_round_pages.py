@@ -414,6 +414,14 @@ def test_score_page_says_when_no_scorer_is_promoted(staff_client):
 
 
 @pytest.mark.django_db
+def test_empty_models_and_score_pages_say_how_to_train_a_scorer(staff_client):
+    for url in ("/models/", "/score/"):
+        page = staff_client.get(url).content.decode()
+        assert 'href="/rounds/new/"' in page, url
+        assert "manage.py train_scorer --promote" in page, url
+
+
+@pytest.mark.django_db
 def test_score_page_says_when_the_promoted_scorer_cannot_be_loaded(staff_client, tmp_path):
     # e.g. its folder was deleted, or it was saved in a format this code no longer reads
     ModelVersion.objects.create(kind=ModelKind.SCORER, name="gone", artifact_path=str(tmp_path / "gone")).promote()
