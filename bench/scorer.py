@@ -63,9 +63,11 @@ def main() -> None:
     parser.add_argument("--model", help="load this saved scorer instead of training one")
     parser.add_argument("--save", help="save the trained scorer into this folder")
     # Training and evaluation use one torch thread (the machine may be shared: an oversubscribed CPU is many times
-    # slower); batch-scoring speed is measured for each count in --speed-threads, the last one goes into the JSON.
+    # slower); batch-scoring speed is measured for each count in --speed-threads, the fastest is the headline.
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AES_TORCH_THREADS", "1")))
     parser.add_argument("--speed-threads", default="1,2")
+    # Other tenants of a shared host slow single passes by 10-20% at random: each count reports its best pass.
+    parser.add_argument("--speed-repeats", type=int, default=3)
     parser.add_argument("--human-csv", help="scorer-format export with the raters' labels: adds the ablation")
     parser.add_argument(
         "--train-csv", action="append", default=[], help="more labelled essays (scorer format) to train on; repeatable"
@@ -121,13 +123,16 @@ def main() -> None:
     # Speed: a fresh batch each time, nothing cached from training or an earlier measurement.
     questions, essays = [r.question for r in test], [r.essay for r in test]
     scorer.predict(questions[:4], essays[:4])  # model load and warm-up, not timed
-    speeds = {}
+    speed_runs = {}
     for threads in [int(t) for t in args.speed_threads.split(",")]:
         torch.set_num_threads(threads)
-        scorer.embedder.clear_memory_cache()
-        started = time.monotonic()
-        scorer.predict(questions, essays)
-        speeds[threads] = len(test) / (time.monotonic() - started)
+        speed_runs[threads] = []
+        for _ in range(max(args.speed_repeats, 1)):
+            scorer.embedder.clear_memory_cache()
+            started = time.monotonic()
+            scorer.predict(questions, essays)
+            speed_runs[threads].append(len(test) / (time.monotonic() - started))
+    speeds = {threads: max(runs) for threads, runs in speed_runs.items()}
     # On a shared machine an extra thread can be far slower (oversubscription): the headline is the best measured.
     essays_per_s = max(speeds.values())
     torch.set_num_threads(args.threads)
@@ -141,7 +146,11 @@ def main() -> None:
         print(f"{label:<14}{ours[key]:>10.3f}{base[key]:>14.3f}")
     print(f"{'train s':<14}{train_seconds:>10.1f}{baseline_seconds:>14.1f}")
     for threads, speed in speeds.items():
-        print(f"{'essays/s':<14}{speed:>10.1f}{'':>14}   (batch of {len(test)}, {threads} torch thread(s))")
+        passes = " ".join(f"{run:.1f}" for run in speed_runs[threads])
+        print(
+            f"{'essays/s':<14}{speed:>10.1f}{'':>14}   (batch of {len(test)}, {threads} torch thread(s);"
+            f" best of the passes {passes})"
+        )
     oof = scorer.training_info.get("oof") or {}
     if oof:
         print(
@@ -187,6 +196,7 @@ def main() -> None:
         "baseline_mae": round(base["mae"], 4),
         "essays_per_s": round(essays_per_s, 1),
         "essays_per_s_by_threads": {str(t): round(v, 1) for t, v in speeds.items()},
+        "essays_per_s_passes": {str(t): [round(v, 1) for v in runs] for t, runs in speed_runs.items()},
         "cpu_count": os.cpu_count(),
         "train_seconds": round(train_seconds, 1),
         "perturbation_raised": {name: round(row["raised_share"], 4) for name, row in gaming.items()},
