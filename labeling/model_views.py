@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from . import charts
 from .models import ModelKind, ModelVersion, Promotion
 from .round_views import scorer_test_metrics, staff_required
-from .scoring import ScorerUnavailable, load_scorer_version
+from .scoring import ScorerUnavailable, load_scorer_version, scorer_training_state
 
 # Headline figures of a scorer's test evaluation, in the order the pages show them.
 SCORER_FIGURES = [
@@ -23,6 +23,7 @@ SCORER_FIGURES = [
     ("n", "essays"),
 ]
 REWRITER_FIGURES = [("m", "M"), ("harm_share", "harm share"), ("good_small_share", "good small edits")]
+SCORER_TRAINING_SESSION_KEY = "scorer_training_task"
 
 
 def headline(version: ModelVersion) -> list[tuple[str, object]]:
@@ -58,7 +59,25 @@ def models_list(request):
         ]
         kinds.append({"kind": kind, "label": label, "rows": rows, "current": current})
     history = Promotion.objects.select_related("version", "previous", "user")[:100]
-    return render(request, "models/list.html", {"kinds": kinds, "history": history})
+    task_id = request.session.get(SCORER_TRAINING_SESSION_KEY)
+    training = scorer_training_state(task_id) if task_id else None
+    return render(request, "models/list.html", {"kinds": kinds, "history": history, "training": training})
+
+
+@staff_required
+@require_POST
+def scorer_train(request):
+    """Queue a scorer training (published bands + approved human ratings) on a worker; the Models page follows it."""
+    from .tasks import gpu_train_scorer
+
+    result = gpu_train_scorer.delay(promote=request.POST.get("promote") == "on", requested_by=request.user.pk)
+    request.session[SCORER_TRAINING_SESSION_KEY] = result.id
+    return redirect("models")
+
+
+@staff_required
+def scorer_training_status(request, task_id: str):
+    return JsonResponse(scorer_training_state(task_id))
 
 
 @staff_required

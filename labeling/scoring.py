@@ -143,3 +143,28 @@ def promoted_scorer():
     if version is None:
         raise LookupError("no scorer is promoted yet: run `python manage.py train_scorer --promote`")
     return version, load_scorer_version(version)
+
+
+# Celery's task states in the words the round pages use (PENDING is also what an unknown id reads as).
+CELERY_STATES = {"PENDING": "queued", "STARTED": "running", "PROGRESS": "running", "RETRY": "queued",
+                 "SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "cancelled"}  # fmt: skip
+
+
+def scorer_training_state(task_id: str) -> dict:
+    """What a train-scorer task queued from the Models page is doing, read from Celery's result backend."""
+    from aes_site.celery import app
+
+    result = app.AsyncResult(task_id)
+    status = CELERY_STATES.get(result.state, result.state.lower())
+    state = {"task_id": task_id, "state": status, "done": 0, "total": 0, "message": ""}
+    if result.state == "PENDING":
+        state["message"] = "queued: waiting for a worker on the gpu queue"
+    elif result.state == "PROGRESS":
+        state.update({key: result.info.get(key, state[key]) for key in ("done", "total", "message")})
+    elif result.state == "SUCCESS":
+        version = ModelVersion.objects.filter(pk=result.result).first()
+        state["version"] = {"pk": version.pk, "name": version.name} if version else None
+        state["message"] = f"trained {version.name}" if version else "trained (the version was deleted since)"
+    elif result.state == "FAILURE":
+        state["message"] = f"failed: {type(result.result).__name__}: {result.result}"
+    return state

@@ -29,8 +29,13 @@ def fail_steps_of_dead_workers(sender=None, **kwargs):
 
 
 @shared_task(bind=True, acks_late=True)
-def gpu_train_scorer(self, promote: bool = False, include_human: bool = True) -> int:
-    """Train a scorer version outside a round; progress goes to the task state (PROGRESS meta)."""
+def gpu_train_scorer(self, promote: bool = False, include_human: bool = True, requested_by: int | None = None) -> int:
+    """Train a scorer version outside a round; progress goes to the task state (PROGRESS meta).
+
+    requested_by: the id of the staff user who asked (the Models page), recorded with the promotion.
+    """
+    from django.contrib.auth import get_user_model
+
     from .scoring import train_scorer_version
 
     def progress(done, total, message=""):
@@ -38,5 +43,6 @@ def gpu_train_scorer(self, promote: bool = False, include_human: bool = True) ->
 
     version = train_scorer_version(progress=progress, include_human=include_human)
     if promote:
-        version.promote(note="gpu_train_scorer task")
+        user = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
+        version.promote(user=user, note="trained from the Models page" if user else "gpu_train_scorer task")
     return version.pk
