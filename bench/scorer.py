@@ -66,7 +66,7 @@ def main() -> None:
     # slower); batch-scoring speed is measured for each count in --speed-threads, the fastest is the headline.
     parser.add_argument("--threads", type=int, default=int(os.environ.get("AES_TORCH_THREADS", "1")))
     parser.add_argument("--speed-threads", default="1,2")
-    # Other tenants of a shared host slow single passes by 10-20% at random: each count reports its best pass.
+    # Other tenants of a shared host slow single passes at random (by up to ~15% here): each count reports its best.
     parser.add_argument("--speed-repeats", type=int, default=3)
     parser.add_argument("--human-csv", help="scorer-format export with the raters' labels: adds the ablation")
     parser.add_argument(

@@ -152,19 +152,25 @@ CELERY_STATES = {"PENDING": "queued", "STARTED": "running", "PROGRESS": "running
 
 def scorer_training_state(task_id: str) -> dict:
     """What a train-scorer task queued from the Models page is doing, read from Celery's result backend."""
+    from redis.exceptions import RedisError
+
     from aes_site.celery import app
 
     result = app.AsyncResult(task_id)
-    status = CELERY_STATES.get(result.state, result.state.lower())
+    try:
+        celery_state = result.state
+    except (OSError, RedisError) as exc:  # the page must still render when the broker is away
+        return {"task_id": task_id, "state": "unknown", "done": 0, "total": 0, "message": f"state unavailable: {exc}"}
+    status = CELERY_STATES.get(celery_state, celery_state.lower())
     state = {"task_id": task_id, "state": status, "done": 0, "total": 0, "message": ""}
-    if result.state == "PENDING":
+    if celery_state == "PENDING":
         state["message"] = "queued: waiting for a worker on the gpu queue"
-    elif result.state == "PROGRESS":
+    elif celery_state == "PROGRESS":
         state.update({key: result.info.get(key, state[key]) for key in ("done", "total", "message")})
-    elif result.state == "SUCCESS":
+    elif celery_state == "SUCCESS":
         version = ModelVersion.objects.filter(pk=result.result).first()
         state["version"] = {"pk": version.pk, "name": version.name} if version else None
         state["message"] = f"trained {version.name}" if version else "trained (the version was deleted since)"
-    elif result.state == "FAILURE":
+    elif celery_state == "FAILURE":
         state["message"] = f"failed: {type(result.result).__name__}: {result.result}"
     return state

@@ -77,7 +77,7 @@ def learning_curve(
     """How accuracy on `test` grows with the number of labelled essays: a scorer trained on nested random shares of
     `train` (the smaller shares are parts of the larger ones) for each fraction.
 
-    Also fits fit_learning_curve() to the rows: a rough guide to how many labels a goal needs, not a promise.
+    The fit of the rows (fit_learning_curve) is a rough guide to how many labels a goal needs, not a promise.
     """
     from rl.scorer.model import train_scorer
 
