@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from round_helpers import import_small_corpus
 
 from labeling.models import ModelKind, ModelVersion
-from labeling.scoring import promoted_scorer, training_records
+from labeling.scoring import promoted_scorer, train_scorer_version, training_records
 
 
 @pytest.mark.django_db
@@ -24,6 +24,19 @@ def test_train_scorer_command_creates_and_promotes_a_version(tmp_path, capsys):
     _, scorer = promoted_scorer()
     [prediction] = scorer.predict(["Some question"], ["A short essay about cities and cars. It is not long."])
     assert 0.0 <= prediction.band <= 9.0 and prediction.uncertainty > 0
+
+
+@pytest.mark.django_db
+def test_training_reports_the_evaluation_as_a_stage_of_its_own(tmp_path):
+    import_small_corpus(tmp_path, train=30, test=6, pool=2)
+    reports = []
+    train_scorer_version(progress=lambda done, total, message="": reports.append((done, total, message)))
+    assert reports[-3:] == [
+        (0, 2, "evaluating on 6 test essays"),
+        (1, 2, "gaming perturbations on 6 test essays"),
+        (2, 2, "evaluated"),
+    ]
+    assert any(message.startswith("cross-validation") for _, _, message in reports[:-3])
 
 
 @pytest.mark.django_db
