@@ -5,12 +5,25 @@ Ctrl-C stops them all. Everything lives under AES_DATA_DIR (default ./var), so a
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 60.0) -> bool:
+    """True once host:port accepts connections; False if proc exits or the timeout passes first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=1.0):
+                return True
+        except OSError:
+            time.sleep(0.25)
+    return False
 
 
 def main() -> int:
@@ -63,8 +76,11 @@ def main() -> int:
             "INFO",
         ]
         children.append(("celery worker", subprocess.Popen(worker, cwd=REPO)))
-        children.append(("web server", subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"])))
-        print(f"\nielts-aes is running at http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
+        web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"])
+        children.append(("web server", web))
+        # Say "running" only once the page answers: opening the address a second too early shows an error page.
+        if wait_for_port(host, int(port), web):
+            print(f"\nielts-aes is running at http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
         while all(proc.poll() is None for _, proc in children):
             time.sleep(1)
         dead = [name for name, proc in children if proc.poll() is not None]
