@@ -10,6 +10,8 @@ from rl.scorer.perturbations import PERTURBATIONS
 
 # Bands are floats from float32 embeddings under bf16: a change smaller than this is numerical noise, not a raise.
 RAISE_TOLERANCE = 0.01
+# The figures the ablation and the learning curve report for each scorer they train.
+SUMMARY_METRICS = ("qwk", "mae", "rmse", "pearson")
 
 
 def evaluate(scorer, records: list[LabelledEssay]) -> dict:
@@ -53,14 +55,13 @@ def human_label_ablation(
     human = without_essays_of(human, test)
     if not human:
         raise ValueError("no human labels outside the test set: nothing to compare")
-    keys = ("qwk", "mae", "rmse", "pearson")
     without = evaluate(train_scorer(published, config), test)
     with_human = evaluate(train_scorer(published + human, config), test)
     return {
         "human_labels": len(human),
         "human_essays": len({text_hash(r.essay) for r in human}),
-        "published_only": {k: without[k] for k in keys},
-        "with_human": {k: with_human[k] for k in keys},
+        "published_only": {k: without[k] for k in SUMMARY_METRICS},
+        "with_human": {k: with_human[k] for k in SUMMARY_METRICS},
     }
 
 
@@ -84,7 +85,6 @@ def learning_curve(
     if not all(0 < f <= 1 for f in fractions):
         raise ValueError(f"fractions must lie in (0, 1], got {list(fractions)}")
     order = np.random.default_rng(seed).permutation(len(train))
-    keys = ("qwk", "mae", "rmse", "pearson")
     rows, embedder = [], None
     for fraction in sorted(set(fractions)):
         # In the original order: the full share trains exactly the scorer train_scorer(train) does.
@@ -92,7 +92,8 @@ def learning_curve(
         scorer = train_scorer(subset, config, embedder=embedder)
         embedder = scorer.embedder if scorer.config.family == "ensemble" else None
         metrics = evaluate(scorer, test)
-        rows.append({"fraction": fraction, "n_train": scorer.training_info["n"]} | {k: metrics[k] for k in keys})
+        summary = {k: metrics[k] for k in SUMMARY_METRICS}
+        rows.append({"fraction": fraction, "n_train": scorer.training_info["n"]} | summary)
     return {"rows": rows, "fit": fit_learning_curve(rows)}
 
 
