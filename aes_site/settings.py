@@ -126,10 +126,19 @@ RATING_ASSIGNMENT_MINUTES = int(os.environ.get("AES_ASSIGNMENT_MINUTES", "30"))
 RATING_DEFAULT_K = int(os.environ.get("AES_RATINGS_PER_ITEM", "2"))
 RATING_GOLD_SHARE = float(os.environ.get("AES_GOLD_SHARE", "0.10"))
 RATING_CRITERIA_ENABLED = env_bool("AES_RATING_CRITERIA", True)
+# A rating submitted in less active time than this, plus the time per change of the pair, is held: not paid until a
+# reviewer approves it.
+RATING_MIN_READ_SECONDS = int(os.environ.get("AES_MIN_READ_SECONDS", "20"))
+RATING_MIN_READ_SECONDS_PER_CHANGE = int(os.environ.get("AES_MIN_READ_SECONDS_PER_CHANGE", "4"))
+# Share of gold items whose pair is the essay against itself with one injected learner error (an edit-level check).
+RATING_GOLD_EDIT_SHARE = float(os.environ.get("AES_GOLD_EDIT_SHARE", "0.5"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused request (403) is logged as one line, without the traceback of the PermissionDenied behind it.
+    "filters": {"plain_forbidden": {"()": "aes_site.log_filters.PlainForbidden"}},
+    "loggers": {"django.request": {"filters": ["plain_forbidden"]}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -127,6 +127,14 @@ class CeleryWorker:
                 self.kill()
 
 
+@pytest.fixture(autouse=True)
+def no_minimum_reading_time(settings):
+    """Tests submit ratings in milliseconds: no hold for speed unless a test sets a minimum reading time itself
+    (tests/test_reading_time_hold.py)."""
+    settings.RATING_MIN_READ_SECONDS = 0
+    settings.RATING_MIN_READ_SECONDS_PER_CHANGE = 0
+
+
 @pytest.fixture
 def celery_worker_factory(transactional_db):
     """Start real worker processes; they see committed data only, hence transactional_db."""

@@ -2,6 +2,7 @@ from .corpus import Essay, Prompt, Rewrite, Split
 from .rating import (
     Assignment,
     AssignmentStatus,
+    EditVerdict,
     LedgerEntry,
     LedgerKind,
     Payout,
@@ -18,6 +19,7 @@ from .training import ModelKind, ModelVersion, Promotion, RoundStatus, RoundStep
 __all__ = [
     "Assignment",
     "AssignmentStatus",
+    "EditVerdict",
     "Essay",
     "LedgerEntry",
     "LedgerKind",

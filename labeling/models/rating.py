@@ -36,6 +36,9 @@ class RatingItem(models.Model):
     rewrite = models.ForeignKey("labeling.Rewrite", on_delete=models.PROTECT, related_name="rating_items")
     # Gold: the original has a trusted reference band; raters cannot tell (same page, same pay).
     is_gold = models.BooleanField(default=False)
+    # A gold item may also carry the expected verdict of one change: the rewrite is the original with one injected
+    # learner error (rl/corruptions.py). {"original_start", "original_end", "before", "after", "kind", "expected"}.
+    gold_edit = models.JSONField(default=dict, blank=True)
     ratings_needed = models.PositiveSmallIntegerField()
     ratings_done = models.PositiveSmallIntegerField(default=0, help_text="Submitted ratings (not skips).")
     # Filled by the scorer: higher = the scorer is less sure, so humans should look at it sooner.
@@ -124,6 +127,12 @@ class Rating(models.Model):
     preference = models.CharField(max_length=16, choices=Preference.choices)
     comment = models.TextField(blank=True)
     active_seconds = models.PositiveIntegerField(help_text="Time on the page with the rater active (idle excluded).")
+    min_seconds = models.PositiveIntegerField(
+        default=0, help_text="Minimum reading time for this pair's changes when it was submitted."
+    )
+    held = models.BooleanField(
+        default=False, help_text="Submitted faster than the minimum reading time: not paid until a reviewer approves."
+    )
     submitted_at = models.DateTimeField(default=timezone.now, db_index=True)
     review_status = models.CharField(
         max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.PENDING, db_index=True
@@ -138,6 +147,34 @@ class Rating(models.Model):
 
     def __str__(self):
         return f"Rating {self.pk} by {self.rater_id}"
+
+
+class EditVerdict(models.Model):
+    """A rater's verdict on one change of a pair (rl/changes.py), stored in terms of original/rewrite.
+
+    The change's text and its passage are copied here, so a verdict keeps its meaning whatever later code computes.
+    """
+
+    rating = models.ForeignKey(Rating, on_delete=models.CASCADE, related_name="edit_verdicts")
+    position = models.PositiveSmallIntegerField(help_text="Index of the change in the pair, in reading order.")
+    original_start = models.PositiveIntegerField(help_text="Where the change starts in the original essay.")
+    original_end = models.PositiveIntegerField()
+    before = models.TextField(blank=True, help_text="The changed text in the original.")
+    after = models.TextField(blank=True, help_text="What the rewrite has instead.")
+    passage_start = models.PositiveIntegerField(help_text="Where the passage (the sentences holding it) starts.")
+    sentence_before = models.TextField(help_text="The passage in the original.")
+    sentence_after = models.TextField(help_text="The same passage in the rewrite.")
+    verdict = models.CharField(max_length=16, choices=Preference.choices)
+    gold_expected = models.CharField(
+        max_length=16, blank=True, choices=Preference.choices, help_text="Set when this change is the gold edit."
+    )
+
+    class Meta:
+        ordering = ["rating", "position"]
+        constraints = [models.UniqueConstraint(fields=["rating", "position"], name="one_verdict_per_change")]
+
+    def __str__(self):
+        return f"{self.before!r} -> {self.after!r}: {self.verdict}"
 
 
 class LedgerKind(models.TextChoices):

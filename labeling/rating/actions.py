@@ -3,11 +3,15 @@
 Submitting is idempotent: the assignment row is locked, and a second submit of the same assignment (double click,
 retry, back button) finds it submitted and returns the stored rating. A Rating is one-to-one with its assignment and
 the ledger allows one earning per rating, so even a bug above this layer could not store or pay twice.
+
+A rating submitted in less active time than the pair's minimum reading time (a base time plus a time per change) is
+held: it earns nothing until a reviewer approves it, and approving it records the earning.
 """
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -15,13 +19,16 @@ from django.utils import timezone
 from labeling.models import (
     Assignment,
     AssignmentStatus,
+    EditVerdict,
     Preference,
     Rating,
     RatingItem,
     ReviewStatus,
 )
+from rl.changes import PairChanges, pair_changes
 
 from .assignment import live_count
+from .gold_edits import verdict_matches_gold
 from .payments import record_earning, record_reversal
 
 CRITERIA = {
@@ -36,6 +43,11 @@ SKIP_REASONS = {
     "broken_text": "Broken text (garbled, cut off, duplicated)",
 }
 BETTER_CHOICES = ("A", "B", "same")
+
+
+def min_reading_seconds(changes: int) -> int:
+    """The least active time a pair with this many changes takes to read: faster ratings are held for review."""
+    return settings.RATING_MIN_READ_SECONDS + settings.RATING_MIN_READ_SECONDS_PER_CHANGE * changes
 
 
 class RatingRefused(Exception):
@@ -64,6 +76,8 @@ class RatingAnswer:
     criteria_b: dict[str, Decimal] = field(default_factory=dict)
     comment: str = ""
     active_seconds: int = 0
+    # Per-change verdicts, optional: change index (rl.changes order) -> "A", "B" or "same".
+    edit_verdicts: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,10 +92,41 @@ def side_texts(assignment: Assignment) -> tuple[str, str]:
     return (rewrite, original) if assignment.rewrite_side == "A" else (original, rewrite)
 
 
+def item_changes(item: RatingItem) -> PairChanges:
+    return pair_changes(item.essay.text, item.rewrite.text)
+
+
 def _preference(better: str, rewrite_side: str) -> str:
     if better == "same":
         return Preference.SAME
     return Preference.REWRITE if better == rewrite_side else Preference.ORIGINAL
+
+
+def _edit_verdicts(rating: Rating, changes: PairChanges, answer: RatingAnswer, rewrite_side: str) -> list[EditVerdict]:
+    """The rater's verdicts per change in terms of original/rewrite; unknown change indexes and values are ignored."""
+    verdicts = []
+    for change in changes.changes:
+        given = answer.edit_verdicts.get(change.index)
+        if given not in BETTER_CHOICES:
+            continue
+        passage = changes.passages[change.passage]
+        gold = verdict_matches_gold(rating.item.gold_edit, *change.original)
+        verdicts.append(
+            EditVerdict(
+                rating=rating,
+                position=change.index,
+                original_start=change.original[0],
+                original_end=change.original[1],
+                before=changes.before(change),
+                after=changes.after(change),
+                passage_start=passage.original[0],
+                sentence_before=changes.passage_before(passage),
+                sentence_after=changes.passage_after(passage),
+                verdict=_preference(given, rewrite_side),
+                gold_expected=rating.item.gold_edit["expected"] if gold else "",
+            )
+        )
+    return verdicts
 
 
 def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitOutcome:
@@ -95,7 +140,7 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
         if assignment.status == AssignmentStatus.SKIPPED:
             raise RatingRefused("You skipped this pair.")
         # The item lock orders this submit with concurrent claims of the same item.
-        item = RatingItem.objects.select_for_update().get(pk=assignment.item_id)
+        item = RatingItem.objects.select_for_update().select_related("essay", "rewrite").get(pk=assignment.item_id)
         if assignment.expires_at <= now and live_count(item.pk, now, exclude_assignment=assignment.pk) >= (
             item.ratings_needed
         ):
@@ -113,6 +158,9 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
         }
         # Idle time is excluded in the browser; the server only refuses more than the time since the reservation.
         elapsed = max(0, int((now - assignment.reserved_at).total_seconds()))
+        active_seconds = min(max(0, int(answer.active_seconds)), elapsed)
+        changes = pair_changes(item.essay.text, item.rewrite.text)
+        min_seconds = min_reading_seconds(len(changes.changes))
         rating = Rating.objects.create(
             assignment=assignment,
             item=item,
@@ -122,10 +170,14 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
             criteria=criteria,
             preference=_preference(answer.better, assignment.rewrite_side),
             comment=answer.comment.strip()[:4000],
-            active_seconds=min(max(0, int(answer.active_seconds)), elapsed),
+            active_seconds=active_seconds,
+            min_seconds=min_seconds,
+            held=active_seconds < min_seconds,
             submitted_at=now,
         )
-        record_earning(rating, now=now)
+        EditVerdict.objects.bulk_create(_edit_verdicts(rating, changes, answer, assignment.rewrite_side))
+        if not rating.held:
+            record_earning(rating, now=now)
         assignment.status = AssignmentStatus.SUBMITTED
         assignment.finished_at = now
         assignment.save(update_fields=["status", "finished_at"])
@@ -150,10 +202,24 @@ def skip_assignment(assignment_id: int, reason: str, now=None) -> Assignment:
 
 
 def approve_ratings(ratings, reviewer) -> int:
-    """Approve pending ratings (rejections are final: their pay was reversed). Returns how many changed."""
-    return ratings.filter(review_status=ReviewStatus.PENDING).update(
-        review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=timezone.now()
-    )
+    """Approve pending ratings (rejections are final: their pay was reversed). Returns how many changed.
+
+    A held rating earns its pay now: each is approved by a conditional UPDATE of its own, so two reviewers approving
+    it at once record one earning.
+    """
+    now = timezone.now()
+    approved = 0
+    with transaction.atomic():
+        for rating in Rating.objects.filter(pk__in=ratings.filter(review_status=ReviewStatus.PENDING, held=True)):
+            if Rating.objects.filter(pk=rating.pk, review_status=ReviewStatus.PENDING).update(
+                review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now
+            ):
+                record_earning(rating, now=now)
+                approved += 1
+        approved += ratings.filter(review_status=ReviewStatus.PENDING).update(
+            review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now
+        )
+    return approved
 
 
 def reject_rating(rating_id: int, reviewer, now=None) -> bool:

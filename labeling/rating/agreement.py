@@ -2,6 +2,7 @@
 
 A "unit" is one text (an original essay or one rewrite); its values are the bands different raters gave it. The pure
 functions take plain numbers; `agreement_report` reads the ratings (rejected ones excluded) from the database.
+Per-edit agreement has units too: one change of a rewrite, whose values are the raters' verdicts on it (nominal).
 """
 
 import statistics
@@ -12,7 +13,8 @@ from itertools import combinations
 
 from django.db.models import Sum
 
-from labeling.models import Rating, RatingItem, ReviewStatus
+from labeling.models import EditVerdict, Rating, RatingItem, ReviewStatus
+from rl.edit_verdicts import consensus
 from rl.metrics import quadratic_weighted_kappa
 
 TextKey = tuple[int, int | None]  # (essay_id, rewrite_id or None for the original)
@@ -36,6 +38,31 @@ def krippendorff_alpha_interval(units: Iterable[Sequence[float]]) -> float | Non
     if expected == 0:
         return 1.0 if observed == 0 else None
     return 1.0 - observed / expected
+
+
+def krippendorff_alpha_nominal(units: Iterable[Sequence[str]]) -> float | None:
+    """Alpha with the nominal metric (two values agree or not); None when it is undefined.
+
+    alpha = 1 - D_o / D_e, D_o = 1/n sum_u (ordered pairs in u that differ) / (m_u - 1),
+    D_e = 1/(n (n-1)) sum over ordered pairs of values (over all pairable values) that differ.
+    """
+    pairable = [list(u) for u in units if len(u) >= 2]
+    values = [v for u in pairable for v in u]
+    n = len(values)
+    if n < 2:
+        return None
+    observed = sum(2 * sum(a != b for a, b in combinations(u, 2)) / (len(u) - 1) for u in pairable) / n
+    counts = Counter(values)
+    expected = (n * n - sum(c * c for c in counts.values())) / (n * (n - 1))
+    if expected == 0:
+        return 1.0 if observed == 0 else None
+    return 1.0 - observed / expected
+
+
+def pairwise_agreement(units: Iterable[Sequence[str]]) -> float | None:
+    """Share of pairs of raters of the same unit who gave the same value."""
+    pairs = [a == b for u in units for a, b in combinations(u, 2)]
+    return sum(pairs) / len(pairs) if pairs else None
 
 
 def pairwise_qwk(units: Iterable[Sequence[float]]) -> float | None:
@@ -65,6 +92,7 @@ class FlagThresholds:
     min_gold: int = 3
     gold_bias: float = 1.0  # |mean(rater - reference)| on gold originals
     gold_mae: float = 1.5
+    gold_edit_accuracy: float = 0.6  # share of gold edits judged as expected
 
 
 @dataclass
@@ -80,6 +108,9 @@ class RaterStats:
     consensus_n: int = 0
     consensus_mae: float | None = None  # against the mean of the *other* raters of the same text
     top_band_share: float | None = None
+    gold_edit_n: int = 0  # gold edits this rater gave a verdict on
+    gold_edit_accuracy: float | None = None
+    held: int = 0  # ratings held for review (faster than the minimum reading time)
     flags: list[str] = field(default_factory=list)
 
 
@@ -91,6 +122,34 @@ class ConsensusRow:
     n: int
     spread: float  # max - min of the raters' bands
     reference: float | None  # the trusted reference band of a gold original
+
+
+@dataclass(frozen=True)
+class EditRow:
+    """One change of a rewrite and the raters' verdicts on it."""
+
+    essay_id: int
+    rewrite_id: int
+    position: int
+    before: str
+    after: str
+    votes: dict[str, int]  # "rewrite" / "original" / "same" -> raters
+    consensus: str | None
+    gold_expected: str
+
+    @property
+    def n(self) -> int:
+        return sum(self.votes.values())
+
+
+@dataclass
+class EditAgreement:
+    edits: int  # changes with at least one verdict
+    verdicts: int
+    units: int  # changes with at least two verdicts
+    pairwise: float | None  # share of pairs of raters of a change who gave the same verdict
+    alpha: float | None  # Krippendorff's alpha, nominal
+    disputed: list[EditRow]  # changes with at least two verdicts that are not all the same
 
 
 @dataclass
@@ -106,6 +165,7 @@ class AgreementReport:
     gold_points: list[tuple[float, float, str]]  # (reference, rater band, username)
     bands_original: list[float]
     bands_rewrite: list[float]
+    edits: EditAgreement
 
     @property
     def progress(self) -> float:
@@ -127,7 +187,57 @@ def rater_flags(stats: RaterStats, thresholds: FlagThresholds) -> list[str]:
         abs(stats.gold_bias) >= thresholds.gold_bias or stats.gold_mae >= thresholds.gold_mae
     ):
         flags.append("drifts from gold")
+    if stats.gold_edit_n >= thresholds.min_gold and stats.gold_edit_accuracy < thresholds.gold_edit_accuracy:
+        flags.append("misjudges gold edits")
     return flags
+
+
+def edit_rows(verdicts) -> list[EditRow]:
+    """The verdicts of an EditVerdict queryset grouped per change (rewrite, position), in reading order."""
+    grouped: dict[tuple[int, int], list] = defaultdict(list)
+    for verdict in verdicts.select_related("rating__item").order_by("rating__item__rewrite_id", "position", "pk"):
+        grouped[(verdict.rating.item.rewrite_id, verdict.position)].append(verdict)
+    rows = []
+    for (rewrite_id, position), given in grouped.items():
+        first = given[0]
+        votes = Counter(v.verdict for v in given)
+        rows.append(
+            EditRow(
+                essay_id=first.rating.item.essay_id,
+                rewrite_id=rewrite_id,
+                position=position,
+                before=first.before,
+                after=first.after,
+                votes={name: votes.get(name, 0) for name in ("rewrite", "original", "same")},
+                consensus=consensus(v.verdict for v in given),
+                gold_expected=first.gold_expected,
+            )
+        )
+    return rows
+
+
+def edit_agreement(ratings) -> EditAgreement:
+    """Per-edit agreement over the verdicts of `ratings` (a Rating queryset)."""
+    rows = edit_rows(EditVerdict.objects.filter(rating__in=ratings))
+    units = [[name for name, count in row.votes.items() for _ in range(count)] for row in rows]
+    disputed = [row for row in rows if row.n >= 2 and max(row.votes.values()) < row.n]
+    return EditAgreement(
+        edits=len(rows),
+        verdicts=sum(row.n for row in rows),
+        units=sum(1 for u in units if len(u) >= 2),
+        pairwise=pairwise_agreement(units),
+        alpha=krippendorff_alpha_nominal(units),
+        disputed=sorted(disputed, key=lambda row: (max(row.votes.values()) / row.n, -row.n))[:25],
+    )
+
+
+def gold_edit_results(ratings) -> dict[int, list[bool]]:
+    """rater id -> for each gold edit they judged: was the verdict the expected one?"""
+    results: dict[int, list[bool]] = defaultdict(list)
+    gold = EditVerdict.objects.filter(rating__in=ratings).exclude(gold_expected="")
+    for rater_id, verdict, expected in gold.values_list("rating__rater_id", "verdict", "gold_expected"):
+        results[rater_id].append(verdict == expected)
+    return results
 
 
 def agreement_report(
@@ -196,6 +306,8 @@ def agreement_report(
                 others = [v for j, (_, v) in enumerate(entries) if j != i]
                 closeness[rater_id].append(abs(value - sum(others) / len(others)))
 
+    gold_edits = gold_edit_results(ratings)
+    held = Counter(ratings.filter(held=True, review_status=ReviewStatus.PENDING).values_list("rater_id", flat=True))
     for rater_id, s in stats.items():
         s.median_seconds = statistics.median(seconds[rater_id])
         errors = gold_errors.get(rater_id, [])
@@ -206,6 +318,10 @@ def agreement_report(
         s.consensus_mae = _mean(closeness[rater_id])
         given = bands_given[rater_id]
         s.top_band_share = Counter(given).most_common(1)[0][1] / len(given)
+        right = gold_edits.get(rater_id, [])
+        s.gold_edit_n = len(right)
+        s.gold_edit_accuracy = _mean([float(r) for r in right])
+        s.held = held.get(rater_id, 0)
         s.flags = rater_flags(s, thresholds)
 
     units = [[v for _, v in entries] for entries in by_text.values()]
@@ -221,6 +337,7 @@ def agreement_report(
         gold_points=gold_points,
         bands_original=bands_original,
         bands_rewrite=bands_rewrite,
+        edits=edit_agreement(ratings),
     )
 
 
@@ -235,3 +352,12 @@ def rater_gold_summary(rater, before=None) -> tuple[int, float | None, float | N
         float(band) - float(reference) for band, reference in ratings.values_list("band_original", "item__essay__band")
     ]
     return len(errors), _mean([abs(e) for e in errors]), _mean(errors)
+
+
+def rater_gold_edit_summary(rater, before=None) -> tuple[int, int]:
+    """(gold edits judged, judged as expected) over one rater's non-rejected ratings (submitted before `before`)."""
+    ratings = Rating.objects.filter(rater=rater).exclude(review_status=ReviewStatus.REJECTED)
+    if before is not None:
+        ratings = ratings.filter(submitted_at__lt=before)
+    results = gold_edit_results(ratings).get(rater.pk, [])
+    return len(results), sum(results)

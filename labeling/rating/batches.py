@@ -1,7 +1,9 @@
 """Queue rating items for a round: its original+rewrite pairs plus a share of gold pairs.
 
 A gold pair is a rewrite of an essay whose reference band we trust (published train/val band, not "<4"). It looks
-exactly like any other pair; the rater's band for the original side measures their bias and error.
+exactly like any other pair; the rater's band for the original side measures their bias and error. A share of the
+gold pairs (AES_GOLD_EDIT_SHARE) carry a gold edit instead of the model's rewrite: the essay with one injected
+learner error (gold_edits.py), whose expected verdict measures the rater's accuracy on edits.
 """
 
 import random
@@ -12,6 +14,8 @@ from django.conf import settings
 from django.db import transaction
 
 from labeling.models import Essay, RatingBatch, RatingItem, Rewrite, Split, TrainingRound
+
+from .gold_edits import gold_edit_rewrite, gold_edit_share
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ def create_rating_items(
 
     trusted_ids = set(trusted_gold_essays().values_list("pk", flat=True))
     existing = set(batch.items.values_list("rewrite_id", flat=True))
+    # A model rewrite replaced by a gold edit is queued already, as far as a second call is concerned.
+    existing |= {edit["source_rewrite"] for edit in batch.items.values_list("gold_edit", flat=True) if edit}
     wanted = [r for r in rewrites if r.pk not in existing]
     rng = random.Random(f"{batch.pk}:{len(existing)}")
 
@@ -76,12 +82,15 @@ def create_rating_items(
     missing_gold = max(0, gold_target(normal, batch.gold_share) - gold_now)
     if missing_gold:
         used_essays = set(batch.items.values_list("essay_id", flat=True)) | {r.essay_id for r in wanted}
-        candidates = list(
-            Rewrite.objects.filter(essay_id__in=trusted_ids)
+        candidates = [
+            rewrite
+            for rewrite in Rewrite.objects.filter(essay_id__in=trusted_ids)
             .exclude(essay_id__in=used_essays)
             .exclude(pk__in=existing)
+            .select_related("essay")
             .order_by("pk")
-        )
+            if "gold_edit" not in rewrite.generation  # a model's rewrite, not an earlier gold edit
+        ]
         rng.shuffle(candidates)
         one_per_essay = {}
         for rewrite in candidates:
@@ -90,18 +99,24 @@ def create_rating_items(
 
     # Shuffled, so gold items do not sit together at the end of the queue.
     rng.shuffle(wanted)
-    RatingItem.objects.bulk_create(
-        [
+    items = []
+    for rewrite in wanted:
+        is_gold, gold_edit = rewrite.essay_id in trusted_ids, {}
+        if is_gold and rng.random() < gold_edit_share():
+            replaced = gold_edit_rewrite(rewrite.essay, rewrite, rng)
+            if replaced is not None:
+                rewrite, gold_edit = replaced
+        items.append(
             RatingItem(
                 batch=batch,
-                essay_id=r.essay_id,
-                rewrite=r,
-                is_gold=r.essay_id in trusted_ids,
+                essay_id=rewrite.essay_id,
+                rewrite=rewrite,
+                is_gold=is_gold,
+                gold_edit=gold_edit,
                 ratings_needed=batch.ratings_per_item,
             )
-            for r in wanted
-        ]
-    )
+        )
+    RatingItem.objects.bulk_create(items)
     return BatchSummary(
         batch=batch,
         created=len(wanted),
