@@ -36,6 +36,7 @@ urlpatterns += [
     path("staff/ratings/", staff_views.staff_ratings, name="staff_ratings"),
     path("staff/ratings/agreement/", staff_views.staff_agreement, name="staff_agreement"),
     path("staff/ratings/review/", staff_views.staff_review, name="staff_review"),
+    path("staff/ratings/<int:pk>/approve/", staff_views.staff_approve_rating, name="staff_approve_rating"),
     path("staff/ratings/<int:pk>/reject/", staff_views.staff_reject_rating, name="staff_reject_rating"),
     path("staff/raters/", staff_views.staff_raters, name="staff_raters"),
     path("staff/raters/<int:pk>/", staff_views.staff_rater_detail, name="staff_rater_detail"),

@@ -1,8 +1,8 @@
 """The rater's pages: home (waiting, today, earnings, gold agreement), the blinded pair, submit and skip.
 
 A rater reaches an assignment only through its random token and only if it is theirs (404 otherwise). The page shows
-the texts, the question and word counts: never which side is the rewrite, a model score, a reference band or another
-rater's answer.
+the texts with their changes marked alike on both sides (pair_view.py), the question and word counts: never which
+side is the rewrite, a model score, a reference band or another rater's answer.
 """
 
 from django import forms
@@ -14,21 +14,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.models import Assignment, AssignmentStatus, Rating
+from labeling.models import Assignment, AssignmentStatus, LedgerKind, Rating, ReviewStatus
 from labeling.roles import rater_required
+from rl.changes import pair_changes
 
 from .actions import (
     CRITERIA,
     SKIP_REASONS,
     RatingAnswer,
     RatingRefused,
+    min_reading_seconds,
     parse_band,
     side_texts,
     skip_assignment,
     submit_rating,
 )
-from .agreement import rater_gold_summary
+from .agreement import rater_gold_edit_summary, rater_gold_summary
 from .assignment import available_items, claim_next, current_assignment
+from .pair_view import pair_view
 from .payments import earnings_of, pay_per_pair
 
 # Gold agreement shown to raters is computed on ratings before today, so a change right after a submit cannot tell
@@ -41,20 +44,27 @@ def band_field(required: bool) -> forms.CharField:
     return forms.CharField(required=required, max_length=4)
 
 
+BETTER = [("A", "A is better"), ("same", "About the same"), ("B", "B is better")]
+
+
 class RatingForm(forms.Form):
     band_a = band_field(required=True)
     band_b = band_field(required=True)
-    better = forms.ChoiceField(choices=[("A", "A is better"), ("same", "About the same"), ("B", "B is better")])
+    better = forms.ChoiceField(choices=BETTER)
     comment = forms.CharField(required=False, max_length=4000)
     active_seconds = forms.IntegerField(required=False, min_value=0)
 
-    def __init__(self, *args, criteria_enabled: bool = True, **kwargs):
+    def __init__(self, *args, criteria_enabled: bool = True, changes: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
         self.criteria_enabled = criteria_enabled
+        self.changes = changes
         if criteria_enabled:
             for side in "ab":
                 for name in CRITERIA:
                     self.fields[f"{name}_{side}"] = band_field(required=False)
+        # One optional verdict per change: edit_<index> = A, B or same.
+        for index in range(changes):
+            self.fields[f"edit_{index}"] = forms.ChoiceField(choices=[("", "")] + BETTER, required=False)
 
     def clean(self):
         data = super().clean()
@@ -79,6 +89,7 @@ class RatingForm(forms.Form):
             criteria_b=criteria["b"] if self.criteria_enabled else {},
             comment=data.get("comment") or "",
             active_seconds=data.get("active_seconds") or 0,
+            edit_verdicts={i: data[f"edit_{i}"] for i in range(self.changes) if data.get(f"edit_{i}")},
         )
 
 
@@ -92,11 +103,28 @@ def _today(rater) -> dict:
     return {"count": ratings.count(), "active_seconds": totals["seconds"] or 0}
 
 
+def earned_line(rating: Rating) -> str:
+    """What a rating earned, in words: "2.00", "2.00 (pending review)", "0.00 (2.00 reversed: rejected)"."""
+    entries = {entry.kind: entry.amount for entry in rating.ledger_entries.all()}
+    earned = entries.get(LedgerKind.EARNING)
+    if earned is None:
+        if rating.review_status == ReviewStatus.REJECTED:
+            return "0.00 (rejected)"
+        return "0.00 for now (held for review: paid once approved)"
+    if LedgerKind.REVERSAL in entries:
+        return f"{earned + entries[LedgerKind.REVERSAL]:.2f} ({earned:.2f} reversed: rejected)"
+    return f"{earned:.2f}" + (" (pending review)" if rating.review_status == ReviewStatus.PENDING else "")
+
+
 @require_GET
 @rater_required
 def rater_home(request):
     rater = request.user
     gold_n, gold_mae, gold_bias = rater_gold_summary(rater, before=_start_of_today())
+    edits_n, edits_right = rater_gold_edit_summary(rater, before=_start_of_today())
+    recent = list(
+        Rating.objects.filter(rater=rater).select_related("assignment").prefetch_related("ledger_entries")[:10]
+    )
     context = {
         "current": current_assignment(rater),
         "waiting": available_items(rater).count(),
@@ -104,9 +132,9 @@ def rater_home(request):
         "earnings": earnings_of(rater),
         "pay_per_pair": pay_per_pair(),
         "gold": {"n": gold_n, "mae": gold_mae, "bias": gold_bias, "shown": gold_n >= GOLD_MIN_SHOWN},
-        "recent": Rating.objects.filter(rater=rater)
-        .select_related("assignment")
-        .prefetch_related("ledger_entries")[:10],
+        "gold_edits": {"n": edits_n, "right": edits_right, "shown": edits_n >= GOLD_MIN_SHOWN},
+        "held": Rating.objects.filter(rater=rater, held=True, review_status=ReviewStatus.PENDING).count(),
+        "recent": [(rating, earned_line(rating)) for rating in recent],
     }
     return render(request, "rating/home.html", context)
 
@@ -127,10 +155,16 @@ def _own_assignment(request, token) -> Assignment:
     )
 
 
+def _rating_form(assignment: Assignment, data=None) -> RatingForm:
+    changes = len(pair_changes(assignment.item.essay.text, assignment.item.rewrite.text).changes)
+    return RatingForm(data, criteria_enabled=settings.RATING_CRITERIA_ENABLED, changes=changes)
+
+
 def _render_pair(request, assignment: Assignment, form: RatingForm, status: int = 200):
     now = timezone.now()
+    view = pair_view(pair_changes(assignment.item.essay.text, assignment.item.rewrite.text), assignment.rewrite_side)
     sides = []
-    for key, text in zip("ab", side_texts(assignment), strict=True):
+    for key, text, html in zip("ab", side_texts(assignment), view.essays, strict=True):
         criteria = [
             {"name": name, "label": label, "short": CRITERIA_SHORT[name], "value": form[f"{name}_{key}"].value() or ""}
             for name, label in CRITERIA.items()
@@ -140,7 +174,7 @@ def _render_pair(request, assignment: Assignment, form: RatingForm, status: int 
             {
                 "key": key,
                 "label": key.upper(),
-                "text": text,
+                "html": html,
                 "words": len(text.split()),
                 "band": form[f"band_{key}"].value() or "",
                 "criteria": criteria,
@@ -158,6 +192,10 @@ def _render_pair(request, assignment: Assignment, form: RatingForm, status: int 
         "today": _today(request.user),
         "earnings": earnings_of(request.user),
         "pay_per_pair": pay_per_pair(),
+        "min_seconds": min_reading_seconds(view.changes),
+        "rows": view.rows,
+        "changes": view.changes,
+        "verdicts": [(i, form[f"edit_{i}"].value() or "") for i in range(view.changes)],
         "idle_seconds": 120,
     }
     return render(request, "rating/pair.html", context, status=status)
@@ -171,7 +209,7 @@ def rate_assignment(request, token):
         # Back button after a submit or a skip: nothing left to do on this pair.
         messages.info(request, f"That pair is already {assignment.get_status_display()}.")
         return redirect("rater_home")
-    return _render_pair(request, assignment, RatingForm(criteria_enabled=settings.RATING_CRITERIA_ENABLED))
+    return _render_pair(request, assignment, _rating_form(assignment))
 
 
 def _after(request) -> HttpResponseRedirect:
@@ -187,7 +225,7 @@ def _after(request) -> HttpResponseRedirect:
 @rater_required
 def rate_submit(request, token):
     assignment = _own_assignment(request, token)
-    form = RatingForm(request.POST, criteria_enabled=settings.RATING_CRITERIA_ENABLED)
+    form = _rating_form(assignment, request.POST)
     if assignment.status == AssignmentStatus.SUBMITTED:
         messages.info(request, "Already saved; nothing was stored twice.")
         return _after(request)
@@ -198,7 +236,14 @@ def rate_submit(request, token):
     except RatingRefused as refusal:
         messages.error(request, str(refusal))
         return redirect("rater_home")
-    if outcome.created:
+    if outcome.created and outcome.rating.held:
+        rating = outcome.rating
+        messages.warning(
+            request,
+            f"Saved, and held for review: {rating.active_seconds} s is under this pair's minimum reading time of "
+            f"{rating.min_seconds} s. It is paid once a reviewer approves it.",
+        )
+    elif outcome.created:
         amount = outcome.rating.ledger_entries.get().amount
         messages.success(request, f"Saved. +{amount} {settings.RATING_CURRENCY} (pending review).")
     else:

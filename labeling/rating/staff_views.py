@@ -15,13 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from labeling.models import LedgerEntry, PayoutPeriod, Rating, RatingBatch, RatingItem, ReviewStatus
 from labeling.roles import RATERS_GROUP, create_rater, staff_required
 
-from .actions import approve_ratings, reject_rating
+from .actions import approve_ratings, min_reading_seconds, reject_rating
 from .agreement import agreement_report
 from .payments import close_period, currency, payable_entries, payouts_csv
 
@@ -201,7 +202,8 @@ def staff_ratings(request):
 def staff_agreement(request):
     scope, title = _scope(request)
     report = agreement_report(**scope)
-    pending = _scoped_ratings(scope).filter(review_status=ReviewStatus.PENDING).count()
+    pending = _scoped_ratings(scope).filter(review_status=ReviewStatus.PENDING)
+    held = pending.filter(held=True).select_related("rater", "item").order_by("submitted_at")
     spread = sorted(report.consensus, key=lambda row: -row.spread)
     return render(
         request,
@@ -211,7 +213,12 @@ def staff_agreement(request):
             "report": report,
             "scope_query": _scope_query(scope),
             "scope": scope,
-            "pending": pending,
+            "pending": pending.count(),
+            "held": held,
+            "min_seconds": {
+                "base": min_reading_seconds(0),
+                "per_change": min_reading_seconds(1) - min_reading_seconds(0),
+            },
             "histogram": band_histogram_svg(report.bands_original, report.bands_rewrite),
             "scatter": gold_scatter_svg(report.gold_points),
             "disputed": [row for row in spread if row.n >= 2][:25],
@@ -230,8 +237,11 @@ def staff_review(request):
         ratings = ratings.filter(rater_id=int(rater_id))
     action = request.POST.get("action")
     if action == "approve":
-        n = approve_ratings(ratings, request.user)
-        messages.success(request, f"Approved {n} rating{'s' if n != 1 else ''}.")
+        # Held ratings (faster than the minimum reading time) are approved one by one, never in bulk.
+        n = approve_ratings(ratings.filter(held=False), request.user)
+        left = ratings.filter(held=True, review_status=ReviewStatus.PENDING).count()
+        note = f" {left} held for review left out: approve or reject them one by one." if left else ""
+        messages.success(request, f"Approved {n} rating{'s' if n != 1 else ''}.{note}")
     elif action == "reject" and rater_id.isdigit():
         ids = list(ratings.exclude(review_status=ReviewStatus.REJECTED).values_list("pk", flat=True))
         n = sum(reject_rating(pk, request.user) for pk in ids)
@@ -241,13 +251,33 @@ def staff_review(request):
     return redirect(reverse("staff_agreement") + _scope_query(scope))
 
 
+def _back(request, default: str):
+    """Back to the page the form was on (?next=, this site only), else `default`."""
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return redirect(target if target and safe else default)
+
+
+@require_POST
+@staff_required
+def staff_approve_rating(request, pk):
+    """Approve one rating; a held one earns its pay now."""
+    rating = get_object_or_404(Rating, pk=pk)
+    if approve_ratings(Rating.objects.filter(pk=rating.pk), request.user):
+        paid = " and paid" if rating.held else ""
+        messages.success(request, f"Rating {pk} approved{paid}.")
+    else:
+        messages.info(request, f"Rating {pk} was already {rating.get_review_status_display()}.")
+    return _back(request, reverse("staff_rater_detail", args=[rating.rater_id]))
+
+
 @require_POST
 @staff_required
 def staff_reject_rating(request, pk):
     rating = get_object_or_404(Rating, pk=pk)
     reject_rating(rating.pk, request.user)
-    messages.success(request, f"Rating {pk} rejected; its pay was reversed.")
-    return redirect("staff_rater_detail", pk=rating.rater_id)
+    messages.success(request, f"Rating {pk} rejected; {'nothing was paid' if rating.held else 'its pay was reversed'}.")
+    return _back(request, reverse("staff_rater_detail", args=[rating.rater_id]))
 
 
 # ---------------------------------------------------------------- raters
@@ -298,6 +328,7 @@ def staff_rater_detail(request, pk):
     ratings = (
         Rating.objects.filter(rater=rater)
         .select_related("item__essay", "item__batch", "assignment")
+        .annotate(verdicts=Count("edit_verdicts"))
         .order_by("-submitted_at")[:200]
     )
     return render(request, "staff/rater_detail.html", {"rater": rater, "ratings": ratings})
