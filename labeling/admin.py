@@ -1,4 +1,5 @@
-"""Django admin for the corpus and the training side, with dataset downloads under the essay list."""
+"""Django admin for the corpus and the training side, with dataset downloads under the essay list, and the raters'
+per-change verdicts (read only: they are the raters' record)."""
 
 from decimal import Decimal
 
@@ -11,7 +12,7 @@ from django.urls import path
 from django.utils.text import Truncator
 
 from .corpus import exporters
-from .models import Essay, ModelVersion, Promotion, Prompt, Rewrite, RoundStep, Split, TrainingRound
+from .models import EditVerdict, Essay, ModelVersion, Promotion, Prompt, Rewrite, RoundStep, Split, TrainingRound
 
 
 def excerpt(text: str, chars: int = 80) -> str:
@@ -225,3 +226,27 @@ class RoundStepAdmin(admin.ModelAdmin):
     @admin.display(description="progress")
     def progress(self, step):
         return f"{step.progress_done}/{step.progress_total}"
+
+
+@admin.register(EditVerdict)
+class EditVerdictAdmin(admin.ModelAdmin):
+    list_display = ["id", "rating", "rater", "essay_id", "position", "before", "after", "verdict", "gold_expected"]
+    list_filter = ["verdict", "gold_expected", "rating__review_status"]
+    list_select_related = ["rating__rater", "rating__item"]
+    search_fields = ["before", "after", "sentence_before", "rating__rater__username"]
+    raw_id_fields = ["rating"]
+
+    @admin.display(description="rater", ordering="rating__rater__username")
+    def rater(self, verdict):
+        return verdict.rating.rater.username
+
+    @admin.display(description="essay", ordering="rating__item__essay_id")
+    def essay_id(self, verdict):
+        return verdict.rating.item.essay_id
+
+    # Verdicts are what raters submitted: review their rating (approve/reject), never edit the answer.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,18 +6,21 @@ from rl.config import RecipeConfig
 from rl.training import Progress, RunResult
 
 
-def run_recipe(config: RecipeConfig, scorer, progress: Progress | None = None, pairs=None) -> list[RunResult]:
+def run_recipe(
+    config: RecipeConfig, scorer, progress: Progress | None = None, pairs=None, passages=None
+) -> list[RunResult]:
     """sft | rl | dpo | sft+rl; in sft+rl the RL stage continues the adapter the SFT stage wrote.
 
     `pairs` (rl.preferences.RatedPair) feed DPO and add the better-rated edits to SFT; without them both read the
-    recipe's dpo.pairs_csv (SFT only when it is set).
+    recipe's dpo.pairs_csv (SFT only when it is set). `passages` (rl.edit_verdicts.JudgedPassage) are the raters'
+    per-change verdicts: SFT learns their accepted edits, DPO their preferred side of each passage.
     """
     from rl import train_dpo, train_rl, train_sft
 
     stages = {
-        "sft": lambda c, s, p: train_sft.run(c, s, p, pairs=pairs),
+        "sft": lambda c, s, p: train_sft.run(c, s, p, pairs=pairs, passages=passages),
         "rl": train_rl.run,
-        "dpo": lambda c, s, p: train_dpo.run(c, s, p, pairs=pairs),
+        "dpo": lambda c, s, p: train_dpo.run(c, s, p, pairs=pairs, passages=passages),
     }
     results = []
     for stage in config.stage.split("+"):

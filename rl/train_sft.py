@@ -2,8 +2,10 @@
 
 Out of the box SmolLM2 rewrites wholesale and invents lists of "changes"; trained on sentences with injected learner
 errors (rl/corruptions.py) and clean sentences it learns to answer `wrong => right` lines or `OK`. Once raters have
-rated rewrites, the edits they judged an improvement (the rewrite's consensus band above the original's) are added
-as examples too, `sft.rated_pair_copies` times each: they are real learner errors fixed the way raters reward.
+rated rewrites, the edits they judged an improvement are added as examples too, `sft.rated_pair_copies` times each:
+they are real learner errors fixed the way raters reward. Where raters gave per-change verdicts (rl/edit_verdicts.py)
+an example is a passage and the changes they accepted in it, and nothing else; otherwise it is every changed sentence
+of a rewrite whose consensus band beat the original's.
 """
 
 import random
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 
 from rl.config import RecipeConfig
 from rl.corruptions import corrupt_sentence
+from rl.edit_verdicts import JudgedPassage, accepted_sentence_pairs
 from rl.edits import diff_edits, format_edits, split_sentences
 from rl.preferences import RatedPair, changed_sentences, read_pairs_csv
 from rl.rewriter import sentence_messages
@@ -25,14 +28,17 @@ from rl.training import (
     progress_callback,
     save_run,
     trainable_policy,
+    write_train_rows,
 )
 
 MIN_SENTENCE_WORDS = 6
 
 
-def build_sft_examples(config: RecipeConfig, pairs: Sequence[RatedPair] = ()) -> list[dict]:
+def build_sft_examples(
+    config: RecipeConfig, pairs: Sequence[RatedPair] = (), passages: Sequence[JudgedPassage] = ()
+) -> list[dict]:
     """Conversational prompt/completion rows: a sentence (maybe corrupted) -> its edit lines or OK, plus the edits of
-    rewrites the raters rated better."""
+    rewrites the raters rated better and the changes they accepted one by one."""
     s = config.sft
     rng = random.Random(config.seed)
     examples = []
@@ -50,9 +56,21 @@ def build_sft_examples(config: RecipeConfig, pairs: Sequence[RatedPair] = ()) ->
                     "origin": "corrupted" if kinds else "clean",
                 }
             )
-    examples += rated_better_examples(pairs) * s.rated_pair_copies
+    examples += (rated_better_examples(pairs) + accepted_edit_examples(passages)) * s.rated_pair_copies
     rng.shuffle(examples)
     return examples
+
+
+def accepted_edit_examples(passages: Sequence[JudgedPassage]) -> list[dict]:
+    """One row per passage with changes the raters accepted: the passage -> the edit lines of those changes only."""
+    return [
+        {
+            "prompt": sentence_messages(question, before),
+            "completion": [{"role": "assistant", "content": format_edits(diff_edits(before, accepted))}],
+            "origin": "rated_edit",
+        }
+        for question, before, accepted in accepted_sentence_pairs(passages)
+    ]
 
 
 def rated_better_examples(pairs: Sequence[RatedPair]) -> list[dict]:
@@ -73,10 +91,15 @@ def rated_better_examples(pairs: Sequence[RatedPair]) -> list[dict]:
 
 
 def run(
-    config: RecipeConfig, scorer=None, progress: Progress | None = None, pairs: list[RatedPair] | None = None
+    config: RecipeConfig,
+    scorer=None,
+    progress: Progress | None = None,
+    pairs: list[RatedPair] | None = None,
+    passages: list[JudgedPassage] | None = None,
 ) -> RunResult:
-    """Train a LoRA adapter on the corruption pairs and the rated `pairs` (default: the recipe's dpo.pairs_csv, if
-    set); `scorer` is unused (same signature as the other stages)."""
+    """Train a LoRA adapter on the corruption pairs, the rated `pairs` (default: the recipe's dpo.pairs_csv, if set)
+    and the accepted changes of `passages`; `scorer` is unused (same signature as the other stages). The examples are
+    written to the run folder (train_rows.jsonl)."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
@@ -84,8 +107,9 @@ def run(
     s = config.sft
     if pairs is None:
         pairs = read_pairs_csv(config.dpo.pairs_csv) if config.dpo.pairs_csv else []
-    examples = build_sft_examples(config, pairs)
+    examples = build_sft_examples(config, pairs, passages or ())
     folder = new_run_dir(config, "sft")
+    write_train_rows(folder, examples)
     model, tokenizer = trainable_policy(config)
     args = SFTConfig(
         **common_trainer_args(config, folder),
@@ -111,6 +135,7 @@ def run(
         "examples": len(examples),
         "corrupted_examples": sum(e["origin"] == "corrupted" for e in examples),
         "rated_examples": sum(e["origin"] == "rated" for e in examples),
+        "rated_edit_examples": sum(e["origin"] == "rated_edit" for e in examples),
         **log_history_metrics(trainer),
     }
     return save_run(folder, trainer.model, tokenizer, config, "sft", metrics)

@@ -138,6 +138,15 @@ def new_run_dir(config: RecipeConfig, stage: str) -> Path:
     raise RuntimeError(f"could not create a new run folder under {root}")
 
 
+def write_train_rows(folder: Path, rows: list[dict]) -> None:
+    """The rows a trainer learns from, one JSON object a line (train_rows.jsonl): what a version was trained on."""
+    if not is_main_process():
+        return
+    with (folder / "train_rows.jsonl").open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
 def save_run(folder: Path, model, tokenizer, config: RecipeConfig, stage: str, metrics: dict) -> RunResult:
     """adapter/ + config.json + metrics.json: one rewriter model version."""
     if not is_main_process():

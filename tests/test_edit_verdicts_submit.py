@@ -60,3 +60,16 @@ def test_a_retried_submit_stores_the_verdicts_once_over_http():
     b_is, a_is = ("original", "rewrite") if side == "A" else ("rewrite", "original")
     assert list(EditVerdict.objects.values_list("position", "verdict")) == [(0, b_is), (2, a_is)]
     assert client.post(url + "submit/", {**form, "edit_0": "maybe"}).status_code == 302  # already saved: no 400
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_verdicts_read_only(admin_client):
+    make_items(1)
+    (rater,) = make_raters(1)
+    assignment = claim_next(rater)
+    submit_rating(assignment.pk, answer({0: "same"}))
+    page = admin_client.get("/admin/labeling/editverdict/?verdict=same")
+    assert page.status_code == 200 and page.context["cl"].result_count == 1
+    verdict = EditVerdict.objects.get()
+    detail = admin_client.get(f"/admin/labeling/editverdict/{verdict.pk}/change/")
+    assert detail.status_code == 200 and b'name="verdict"' not in detail.content  # shown, not editable

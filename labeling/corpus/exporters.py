@@ -24,6 +24,7 @@ from django.http import FileResponse
 from labeling.models import Essay
 
 from . import labels
+from .edit_exports import write_edits_csv, write_edits_dpo
 from .formats import NEWLINE_TOKEN
 
 SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source"]
@@ -196,6 +197,17 @@ FORMATS = {
     ),
     "dpo": ExportFormat(
         "dpo", "parquet", "application/vnd.apache.parquet", write_dpo, "TRL DPO pairs (prompt, chosen, rejected)"
+    ),
+    # The raters' per-change verdicts: edit_exports.py.
+    "edits": ExportFormat(
+        "edits", "csv", "text/csv", write_edits_csv, "Per-change verdicts (sentence before/after, votes, consensus)"
+    ),
+    "edits_dpo": ExportFormat(
+        "edits_dpo",
+        "parquet",
+        "application/vnd.apache.parquet",
+        write_edits_dpo,
+        "TRL DPO pairs per sentence from the per-change verdicts",
     ),
 }
 

@@ -13,8 +13,8 @@ from itertools import combinations
 
 from django.db.models import Sum
 
+from labeling.corpus.edit_labels import EditRow, edit_rows
 from labeling.models import EditVerdict, Rating, RatingItem, ReviewStatus
-from rl.edit_verdicts import consensus
 from rl.metrics import quadratic_weighted_kappa
 
 TextKey = tuple[int, int | None]  # (essay_id, rewrite_id or None for the original)
@@ -124,24 +124,6 @@ class ConsensusRow:
     reference: float | None  # the trusted reference band of a gold original
 
 
-@dataclass(frozen=True)
-class EditRow:
-    """One change of a rewrite and the raters' verdicts on it."""
-
-    essay_id: int
-    rewrite_id: int
-    position: int
-    before: str
-    after: str
-    votes: dict[str, int]  # "rewrite" / "original" / "same" -> raters
-    consensus: str | None
-    gold_expected: str
-
-    @property
-    def n(self) -> int:
-        return sum(self.votes.values())
-
-
 @dataclass
 class EditAgreement:
     edits: int  # changes with at least one verdict
@@ -190,30 +172,6 @@ def rater_flags(stats: RaterStats, thresholds: FlagThresholds) -> list[str]:
     if stats.gold_edit_n >= thresholds.min_gold and stats.gold_edit_accuracy < thresholds.gold_edit_accuracy:
         flags.append("misjudges gold edits")
     return flags
-
-
-def edit_rows(verdicts) -> list[EditRow]:
-    """The verdicts of an EditVerdict queryset grouped per change (rewrite, position), in reading order."""
-    grouped: dict[tuple[int, int], list] = defaultdict(list)
-    for verdict in verdicts.select_related("rating__item").order_by("rating__item__rewrite_id", "position", "pk"):
-        grouped[(verdict.rating.item.rewrite_id, verdict.position)].append(verdict)
-    rows = []
-    for (rewrite_id, position), given in grouped.items():
-        first = given[0]
-        votes = Counter(v.verdict for v in given)
-        rows.append(
-            EditRow(
-                essay_id=first.rating.item.essay_id,
-                rewrite_id=rewrite_id,
-                position=position,
-                before=first.before,
-                after=first.after,
-                votes={name: votes.get(name, 0) for name in ("rewrite", "original", "same")},
-                consensus=consensus(v.verdict for v in given),
-                gold_expected=first.gold_expected,
-            )
-        )
-    return rows
 
 
 def edit_agreement(ratings) -> EditAgreement:

@@ -1,12 +1,15 @@
-"""Rewriter workflows on the database: which essays to rewrite, storing rewrites, DPO pairs from the raters."""
+"""Rewriter workflows on the database: which essays to rewrite, storing rewrites, training data from the raters."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from django.db.models import Q
 
+from labeling.corpus.edit_labels import approved_edit_rows, judged_passages, rewrites_with_verdicts
 from labeling.corpus.labels import consensus_human_labels, preference_pairs
 from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, Split
 from rl.config import RecipeConfig
+from rl.edit_verdicts import JudgedPassage
 from rl.preferences import RatedPair
 
 DEFAULT_EVAL_ESSAYS = 20
@@ -84,7 +87,7 @@ def promoted_rewriter_version() -> ModelVersion | None:
     return ModelVersion.promoted(ModelKind.REWRITER)
 
 
-def dpo_pairs(round_number: int | None = None):
+def dpo_pairs(round_number: int | None = None, exclude_rewrites: Collection[int] = ()):
     """The raters' preferences as rl.preferences.RatedPair (original vs rewrite with their consensus bands).
 
     When the bands tie and the pair exists only through the raters' "which is better" answers, the winner is given
@@ -93,6 +96,8 @@ def dpo_pairs(round_number: int | None = None):
     bands = consensus_human_labels(round_number)
     pairs = []
     for pair in preference_pairs(round_number):
+        if pair.rewrite_id in exclude_rewrites:
+            continue
         rewrite = Rewrite.objects.select_related("essay").get(pk=pair.rewrite_id)
         band_original = bands.get((pair.essay_id, None), {}).get("band", 0.0)
         band_rewrite = bands.get((pair.essay_id, pair.rewrite_id), {}).get("band", 0.0)
@@ -103,3 +108,20 @@ def dpo_pairs(round_number: int | None = None):
             )
         pairs.append(RatedPair(pair.prompt, rewrite.essay.text, rewrite.text, band_original, band_rewrite))
     return pairs
+
+
+@dataclass(frozen=True)
+class RaterTrainingData:
+    """What the raters' approved labels give the rewriter's SFT and DPO stages."""
+
+    pairs: list[RatedPair]  # essay-level pairs of the rewrites without per-change verdicts
+    passages: list[JudgedPassage]  # the passages of the rewrites with them, each change with its consensus
+
+
+def rater_training_data(round_number: int | None = None) -> RaterTrainingData:
+    """Per-change verdicts where the raters gave them (a rewrite with one agreed verdict is learnt change by change),
+    the essay-level preference elsewhere."""
+    rows = approved_edit_rows(round_number)
+    judged = rewrites_with_verdicts(rows)
+    passages = [p for p in judged_passages(round_number, rows) if any(c.verdict for c in p.changes)]
+    return RaterTrainingData(dpo_pairs(round_number, exclude_rewrites=judged), passages)

@@ -13,7 +13,14 @@ from rl.config import recipe_from_dict
 from rl.reward import product_metric
 
 from .jsonsafe import json_safe
-from .rewriting import DEFAULT_EVAL_ESSAYS, dpo_pairs, eval_essays, fresh_pool_essays, rewriter_for, store_rewrites
+from .rewriting import (
+    DEFAULT_EVAL_ESSAYS,
+    eval_essays,
+    fresh_pool_essays,
+    rater_training_data,
+    rewriter_for,
+    store_rewrites,
+)
 from .scoring import load_scorer_version, train_scorer_version
 from .step_context import StepContext, StepSkipped, StepSpec
 
@@ -76,7 +83,8 @@ def sft(context: StepContext) -> dict:
     config = recipe(context)
     if "sft" not in config.stage:
         raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
-    result = train_sft.run(config, progress=forward_training_logs(context), pairs=dpo_pairs())
+    data = rater_training_data()
+    result = train_sft.run(config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages)
     return {"run_dir": str(result.output_dir), **{k: v for k, v in result.metrics.items() if k != "history"}}
 
 
@@ -90,12 +98,14 @@ def optimise_policy(context: StepContext) -> dict:
     if config.stage == "dpo":
         from rl import train_dpo  # loads torch: only in the worker that runs the step
 
-        pairs = dpo_pairs()
-        if not pairs:
+        data = rater_training_data()
+        if not data.pairs and not data.passages:
             raise ValueError(
                 "DPO needs the raters' preference pairs and there are none yet: run a GRPO/RLOO round first"
             )
-        result = train_dpo.run(config, progress=forward_training_logs(context), pairs=pairs)
+        result = train_dpo.run(
+            config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages
+        )
     elif "rl" in config.stage:
         from rl import train_rl  # loads torch: only in the worker that runs the step
 

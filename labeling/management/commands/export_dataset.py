@@ -8,8 +8,9 @@ from labeling.models import Split, TrainingRound
 
 class Command(BaseCommand):
     help = (
-        "Export the labelled essays: scorer_csv, jsonl, parquet (reference bands plus approved human band labels) "
-        "or dpo (TRL prompt/chosen/rejected pairs, Parquet). Written atomically."
+        "Export the labelled essays: scorer_csv, jsonl, parquet (reference bands plus approved human band labels), "
+        "dpo (TRL prompt/chosen/rejected pairs, Parquet), edits (the raters' per-change verdicts, CSV) or edits_dpo "
+        "(TRL pairs per sentence from those verdicts, Parquet). Written atomically."
     )
 
     def add_arguments(self, parser):

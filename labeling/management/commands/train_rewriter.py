@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from labeling.models import ModelKind, ModelVersion
 from labeling.training.jsonsafe import json_safe
-from labeling.training.rewriting import dpo_pairs
+from labeling.training.rewriting import rater_training_data
 from labeling.training.scoring import promoted_scorer
 from rl.config import RecipeError, load_recipe
 from rl.pipeline import run_recipe
@@ -28,17 +28,18 @@ class Command(BaseCommand):
                 _, scorer = promoted_scorer()
             except LookupError as exc:
                 raise CommandError(str(exc)) from exc
-        pairs = None
+        pairs = passages = None
         if not config.dpo.pairs_csv and ("dpo" in stages or "sft" in stages):
-            pairs = dpo_pairs()  # SFT also learns the edits raters rated better
-            if "dpo" in stages and not pairs:
+            data = rater_training_data()  # SFT also learns the edits raters rated better
+            pairs, passages = data.pairs, data.passages
+            if "dpo" in stages and not pairs and not passages:
                 raise CommandError("no preference pairs: raters have not rated any pair yet (or set dpo.pairs_csv)")
 
         def progress(logs: dict):
             shown = {k: round(v, 4) if isinstance(v, float) else v for k, v in logs.items()}
             self.stdout.write(f"  {shown}")
 
-        result = run_recipe(config, scorer, progress, pairs=pairs)[-1]
+        result = run_recipe(config, scorer, progress, pairs=pairs, passages=passages)[-1]
         version = ModelVersion.objects.create(
             kind=ModelKind.REWRITER,
             name=f"rewriter {config.name} {result.output_dir.name}",
