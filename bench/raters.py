@@ -2,11 +2,16 @@
 
     python bench/raters.py [--raters 50] [--seconds 30] [--items 1500] [--k 2] [--workers 3] [--threads 8]
 
-Creates a throw-away database (default aes_bench_raters), migrates it, seeds essays (bundled pool essays, plus banded
-val essays as gold), starts gunicorn on a free port, and runs one thread per rater: "Next" (POST), open the pair (GET),
-submit (POST); some raters double-submit or skip, as people do. Then it stops gunicorn, checks the database and drops
-it. Prints requests/s and p50/p95 latency of "next" and "submit", and the checks: items over K = 0, lost ratings = 0,
-double payments = 0. The last line is one JSON object.
+Creates a throw-away database (default aes_bench_raters), migrates it, seeds essays (bundled pool essays with one to
+three small changes each, plus banded val essays as gold, some of them gold edits), starts gunicorn on a free port,
+and runs one thread per rater: "Next" (POST), open the pair (GET), submit (POST) with bands and a verdict on most of
+the pair's changes; some raters double-submit or skip, as people do. Simulated raters answer at machine speed, so
+every rating is under the minimum reading time and held for review: after the run two reviewers approve the held
+ratings at once, which must pay each exactly once. Then it stops gunicorn, checks the database and drops it.
+
+Prints requests/s, p50/p95 latency of "next" and "submit", the median time a simulated rater needs per pair (Next,
+page, submit), and the checks: items over K = 0, lost ratings = 0, lost verdicts = 0, double payments = 0, the
+ledger equal to the pay of every approved rating. The last line is one JSON object.
 """
 
 import argparse
@@ -15,6 +20,7 @@ import http.client
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -31,6 +37,15 @@ sys.path.insert(0, str(REPO))
 BANDS = [b / 2 for b in range(6, 19)]  # what simulated raters answer: 3.0 .. 9.0
 SKIP_SHARE = 0.03
 DOUBLE_SUBMIT_SHARE = 0.05
+VERDICT_SHARE = 0.8  # share of a pair's changes a simulated rater gives a verdict on
+EDIT_FIELD = re.compile(r'name="(edit_\d+)"')
+# Small changes standing in for the rewriter's output: the first three that apply are made.
+LIGHT_EDITS = [
+    (" very ", " really "),
+    (" a lot of ", " many "),
+    (" peoples ", " people "),
+    (" In conclusion ", " To conclude, "),
+]
 
 
 @dataclass
@@ -52,7 +67,11 @@ class ClientLog:
     next_ms: list[float] = field(default_factory=list)
     page_ms: list[float] = field(default_factory=list)
     submit_ms: list[float] = field(default_factory=list)
+    pair_ms: list[float] = field(default_factory=list)  # Next, page and submit of one rated pair
     submitted: set[str] = field(default_factory=set)  # tokens whose submit the server confirmed
+    verdicts: dict[str, int] = field(
+        default_factory=dict
+    )  # token -> per-change verdicts sent with the confirmed submit
     skipped: int = 0
     double_submits: int = 0
     empty: int = 0
@@ -95,8 +114,13 @@ def read_csv(path: Path, limit: int) -> list[dict]:
 
 
 def light_edit(text: str) -> str:
-    """A small deterministic change, standing in for the rewriter's output."""
-    return text.replace(" very ", " really ", 1) if " very " in text else text.rstrip() + " This is my view."
+    """One to three small deterministic changes, standing in for the rewriter's output."""
+    made = 0
+    for before, after in LIGHT_EDITS:
+        if before in text and made < 3:
+            text = text.replace(before, after, 1)
+            made += 1
+    return text if made else text.rstrip() + " This is my view."
 
 
 def seed(config: BenchConfig) -> tuple[int, int]:
@@ -275,6 +299,7 @@ def rater_loop(port: int, session_key: str, deadline: float, seed_value: int, lo
         log.errors.append(f"home answered {status}")
         return
     while time.monotonic() < deadline:
+        pair_started = time.perf_counter()
         status, location, _ = timed(log.next_ms, lambda: browser.request("POST", "/rate/next/"))
         if status != 302:
             log.errors.append(f"next answered {status}")
@@ -284,7 +309,7 @@ def rater_loop(port: int, session_key: str, deadline: float, seed_value: int, lo
             time.sleep(0.2)
             continue
         token = location.rstrip("/").split("/")[-1]
-        status, _, _ = timed(log.page_ms, lambda loc=location: browser.request("GET", loc))
+        status, _, page = timed(log.page_ms, lambda loc=location: browser.request("GET", loc))
         if status != 200:
             log.errors.append(f"pair page answered {status}")
             continue
@@ -300,13 +325,17 @@ def rater_loop(port: int, session_key: str, deadline: float, seed_value: int, lo
             "comment": "",
             "then": "home",
         }
+        verdicts = {name: rng.choice(["A", "B", "same"]) for name in EDIT_FIELD.findall(page)}
+        form.update({name: value for name, value in verdicts.items() if rng.random() < VERDICT_SHARE})
         status, where, _ = timed(
             log.submit_ms, lambda loc=location, f=form: browser.request("POST", f"{loc}submit/", f)
         )
         if status != 302 or where != "/rate/":
             log.errors.append(f"submit answered {status} -> {where}")
             continue
+        log.pair_ms.append((time.perf_counter() - pair_started) * 1000)
         log.submitted.add(token)
+        log.verdicts[token] = sum(1 for name in form if name.startswith("edit_"))
         if rng.random() < DOUBLE_SUBMIT_SHARE:
             browser.request("POST", f"{location}submit/", form)
             log.double_submits += 1
@@ -321,7 +350,33 @@ def percentile(values: list[float], q: float) -> float:
 # ---------------------------------------------------------------- checks
 
 
-def check(submitted_tokens: set[str]) -> dict:
+def approve_held_twice_at_once() -> int:
+    """Two reviewers approve every held rating at the same moment; returns how many approvals took effect."""
+    from django.db import connection
+
+    from labeling.models import Rating
+    from labeling.rating.actions import approve_ratings
+
+    held = list(Rating.objects.filter(held=True, review_status="pending").values_list("pk", flat=True))
+    approved = [0, 0]
+    start = threading.Barrier(2)
+
+    def review(slot: int) -> None:
+        start.wait()
+        try:
+            approved[slot] = approve_ratings(Rating.objects.filter(pk__in=held), reviewer=None)
+        finally:
+            connection.close()
+
+    reviewers = [threading.Thread(target=review, args=(slot,)) for slot in range(2)]
+    for reviewer in reviewers:
+        reviewer.start()
+    for reviewer in reviewers:
+        reviewer.join()
+    return sum(approved)
+
+
+def check(submitted: dict[str, int]) -> dict:
     from decimal import Decimal
 
     from django.db.models import Count, F, Sum
@@ -331,6 +386,11 @@ def check(submitted_tokens: set[str]) -> dict:
     from labeling.rating.payments import pay_per_pair
 
     stored = set(Rating.objects.values_list("assignment__token", flat=True))
+    verdicts_stored = dict(
+        Rating.objects.annotate(n=Count("edit_verdicts")).values_list("assignment__token", "n").order_by()
+    )
+    held = Rating.objects.filter(held=True).count()
+    approvals = approve_held_twice_at_once()
     paid_twice = (
         LedgerEntry.objects.filter(kind="earning").values("rating").annotate(n=Count("pk")).filter(n__gt=1).count()
     )
@@ -340,8 +400,14 @@ def check(submitted_tokens: set[str]) -> dict:
         "ratings_stored": len(stored),
         "items_complete": RatingItem.objects.filter(ratings_done__gte=F("ratings_needed")).count(),
         "items_over_k": items_over_k(),
-        "lost_ratings": len(submitted_tokens - stored),
-        "unconfirmed_ratings": len(stored - submitted_tokens),
+        "lost_ratings": len(set(submitted) - stored),
+        "unconfirmed_ratings": len(stored - set(submitted)),
+        "edit_verdicts_sent": sum(submitted.values()),
+        "edit_verdicts_stored": sum(verdicts_stored.values()),
+        "lost_verdicts": sum(max(0, n - verdicts_stored.get(token, 0)) for token, n in submitted.items()),
+        "gold_edit_items": RatingItem.objects.exclude(gold_edit={}).count(),
+        "held_for_review": held,
+        "held_approvals_applied": approvals,
         "double_payments": paid_twice,
         "ledger_matches_ratings": ledger_total == pay_per_pair() * len(stored),
         "item_counters_off": counters_off,
@@ -389,12 +455,14 @@ def run(config: BenchConfig) -> dict:
         merged.next_ms += log.next_ms
         merged.page_ms += log.page_ms
         merged.submit_ms += log.submit_ms
+        merged.pair_ms += log.pair_ms
         merged.submitted |= log.submitted
+        merged.verdicts.update(log.verdicts)
         merged.skipped += log.skipped
         merged.double_submits += log.double_submits
         merged.empty += log.empty
         merged.errors += log.errors
-    checks = check(merged.submitted)
+    checks = check(merged.verdicts)
     from django.db import connections
 
     connections.close_all()
@@ -411,6 +479,7 @@ def run(config: BenchConfig) -> dict:
         "page_p50_ms": round(percentile(merged.page_ms, 50), 1),
         "submit_p50_ms": round(percentile(merged.submit_ms, 50), 1),
         "submit_p95_ms": round(percentile(merged.submit_ms, 95), 1),
+        "pair_p50_ms": round(percentile(merged.pair_ms, 50), 1),
         "submits_confirmed": len(merged.submitted),
         "double_submits_sent": merged.double_submits,
         "skips": merged.skipped,
@@ -437,7 +506,8 @@ def main() -> None:
     width = max(map(len, result))
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
-    ok = result["items_over_k"] == 0 and result["lost_ratings"] == 0 and result["double_payments"] == 0
+    ok = all(result[key] == 0 for key in ("items_over_k", "lost_ratings", "lost_verdicts", "double_payments"))
+    ok = ok and result["held_approvals_applied"] == result["held_for_review"]
     print("checks:", "OK" if ok and result["ledger_matches_ratings"] else "FAILED")
     print(json.dumps(result))
     sys.exit(0 if ok else 1)

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from labeling.models import Assignment, AssignmentStatus, LedgerKind, Rating, ReviewStatus
 from labeling.roles import rater_required
-from rl.changes import pair_changes
+from rl.changes import PairChanges, pair_changes
 
 from .actions import (
     CRITERIA,
@@ -54,16 +54,17 @@ class RatingForm(forms.Form):
     comment = forms.CharField(required=False, max_length=4000)
     active_seconds = forms.IntegerField(required=False, min_value=0)
 
-    def __init__(self, *args, criteria_enabled: bool = True, changes: int = 0, **kwargs):
+    def __init__(self, *args, criteria_enabled: bool = True, pair_changes: PairChanges | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.criteria_enabled = criteria_enabled
-        self.changes = changes
+        self.pair_changes = pair_changes
+        self.changes = len(pair_changes.changes) if pair_changes else 0
         if criteria_enabled:
             for side in "ab":
                 for name in CRITERIA:
                     self.fields[f"{name}_{side}"] = band_field(required=False)
         # One optional verdict per change: edit_<index> = A, B or same.
-        for index in range(changes):
+        for index in range(self.changes):
             self.fields[f"edit_{index}"] = forms.ChoiceField(choices=[("", "")] + BETTER, required=False)
 
     def clean(self):
@@ -156,13 +157,14 @@ def _own_assignment(request, token) -> Assignment:
 
 
 def _rating_form(assignment: Assignment, data=None) -> RatingForm:
-    changes = len(pair_changes(assignment.item.essay.text, assignment.item.rewrite.text).changes)
-    return RatingForm(data, criteria_enabled=settings.RATING_CRITERIA_ENABLED, changes=changes)
+    """The form of this pair: one optional verdict field per change of the pair."""
+    changes = pair_changes(assignment.item.essay.text, assignment.item.rewrite.text)
+    return RatingForm(data, criteria_enabled=settings.RATING_CRITERIA_ENABLED, pair_changes=changes)
 
 
 def _render_pair(request, assignment: Assignment, form: RatingForm, status: int = 200):
     now = timezone.now()
-    view = pair_view(pair_changes(assignment.item.essay.text, assignment.item.rewrite.text), assignment.rewrite_side)
+    view = pair_view(form.pair_changes, assignment.rewrite_side)
     sides = []
     for key, text, html in zip("ab", side_texts(assignment), view.essays, strict=True):
         criteria = [
