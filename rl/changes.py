@@ -1,8 +1,8 @@
 """The changes between an essay and its rewrite: what raters see marked on the pair page and judge one by one.
 
-A change is a run of differing tokens (words, spaces, single punctuation marks) of a word diff, widened to whole
-neighbouring words until both texts show some text (an inserted comma is marked as "conclusion" against
-"conclusion,"), and merged with the next change when only spaces separate them. Changes are grouped into passages:
+A change is a run of differing tokens (words and single punctuation marks; spacing is not compared) of a word diff;
+an insertion or a deletion takes the word before it, so both texts show some text (an inserted comma is marked as
+"conclusion" against "conclusion,"), and changes that then touch are one. Changes are grouped into passages:
 the sentence or sentences of the original that hold them, and the same stretch of the rewrite. The page, the stored
 verdicts and training all call `pair_changes`, so a change's index means the same change everywhere.
 
@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from rl.edits import sentence_spans
 
-# Words (with inner apostrophes), runs of whitespace and single punctuation marks; together they cover any text.
-TOKEN = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]")
+# Words (with inner apostrophes) and single punctuation marks: what a reader sees change. Spaces are not tokens.
+TOKEN = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]")
 
 Range = tuple[int, int]  # [start, end) in characters
 
@@ -61,89 +61,51 @@ def _tokens(text: str) -> list[Range]:
     return [match.span() for match in TOKEN.finditer(text)]
 
 
-def _has_text(text: str, tokens: list[Range], first: int, last: int) -> bool:
-    return any(not text[slice(*tokens[i])].isspace() for i in range(first, last))
-
-
-def _only_space(text: str, tokens: list[Range], first: int, last: int) -> bool:
-    return all(text[slice(*tokens[i])].isspace() for i in range(first, last))
-
-
-def _char_range(tokens: list[Range], first: int, last: int, text: str) -> Range:
-    """Characters of tokens[first:last] without spaces at either end; an empty run sits where it would start."""
-    while first < last and text[slice(*tokens[first])].isspace():
-        first += 1
-    while last > first and text[slice(*tokens[last - 1])].isspace():
-        last -= 1
-    if first == last:
-        at = tokens[first][0] if first < len(tokens) else len(text)
-        return at, at
-    return tokens[first][0], tokens[last - 1][1]
-
-
-def _token_hunks(original: str, rewrite: str, a: list[Range], b: list[Range]) -> tuple[list[list[int]], list]:
-    """Token ranges [i1, i2, j1, j2] of the changes, widened and merged; and the diff's opcodes in characters."""
-    matcher = difflib.SequenceMatcher(a=[original[s:e] for s, e in a], b=[rewrite[s:e] for s, e in b], autojunk=False)
-    opcodes = matcher.get_opcodes()
-    hunks = []
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal" or not (_has_text(original, a, i1, i2) or _has_text(rewrite, b, j1, j2)):
-            continue  # a change of spacing alone: nothing a rater could see or judge
-        hunk = [i1, i2, j1, j2]
-        # Widen over the equal words around it until both texts show some text (left first, as a reader reads).
-        while not (_has_text(original, a, hunk[0], hunk[1]) and _has_text(rewrite, b, hunk[2], hunk[3])):
-            if hunk[0] > 0 and hunk[2] > 0:
-                hunk[0] -= 1
-                hunk[2] -= 1
-            elif hunk[1] < len(a) and hunk[3] < len(b):
-                hunk[1] += 1
-                hunk[3] += 1
-            else:
-                break
-        if hunks:
-            last = hunks[-1]
-            touching = hunk[0] <= last[1] or hunk[2] <= last[3]
-            if touching or _only_space(original, a, last[1], hunk[0]):
-                last[0], last[1] = min(last[0], hunk[0]), max(last[1], hunk[1])
-                last[2], last[3] = min(last[2], hunk[2]), max(last[3], hunk[3])
-                continue
-        hunks.append(hunk)
-    char_opcodes = [
-        (tag, _span(a, i1, i2, len(original)), _span(b, j1, j2, len(rewrite))) for tag, i1, i2, j1, j2 in opcodes
-    ]
-    return hunks, char_opcodes
-
-
-def _span(tokens: list[Range], first: int, last: int, length: int) -> Range:
+def _char_range(tokens: list[Range], first: int, last: int, length: int) -> Range:
+    """From the start of tokens[first] to the end of tokens[last - 1]; an empty run sits where it would start."""
     if first == last:
         at = tokens[first][0] if first < len(tokens) else length
         return at, at
     return tokens[first][0], tokens[last - 1][1]
 
 
-def _map_offset(position: int, changes: list[tuple[Range, Range]], char_opcodes: list, end: bool) -> int:
-    """Where a passage boundary of the original lies in the rewrite (boundaries never fall inside a change)."""
-    for before, after in changes:
-        if position == before[1 if end else 0]:
-            return after[1 if end else 0]
-        if position == before[0 if end else 1]:
-            return after[0 if end else 1]
-    for tag, (a1, a2), (b1, b2) in char_opcodes:
-        if a1 <= position <= a2:
-            if tag == "equal":
-                return b1 + (position - a1)
-            return b1 if position - a1 < (a2 - a1) / 2 else b2  # inside a change of spacing alone
-    return position
+def _token_hunks(a_words: list[str], b_words: list[str]) -> tuple[list[list[int]], dict[int, int]]:
+    """Token ranges [i1, i2, j1, j2] of the changes, widened and merged; and where each shared token of the original
+    is in the rewrite."""
+    matcher = difflib.SequenceMatcher(a=a_words, b=b_words, autojunk=False)
+    hunks: list[list[int]] = []
+    shared: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            shared.update(zip(range(i1, i2), range(j1, j2), strict=True))
+            continue
+        hunk = [i1, i2, j1, j2]
+        # An insertion or a deletion takes the word before it (after it at the very start), so both texts show
+        # some text: "conclusion" against "conclusion,".
+        if i1 == i2 or j1 == j2:
+            if i1 > 0 and j1 > 0:
+                hunk[0], hunk[2] = i1 - 1, j1 - 1
+            elif i2 < len(a_words) and j2 < len(b_words):
+                hunk[1], hunk[3] = i2 + 1, j2 + 1
+        if hunks and (hunk[0] <= hunks[-1][1] or hunk[2] <= hunks[-1][3]):
+            last = hunks[-1]  # touching once widened: one change
+            last[1], last[3] = max(last[1], hunk[1]), max(last[3], hunk[3])
+        else:
+            hunks.append(hunk)
+    for hunk in hunks:  # a token a change took over is no longer shared
+        for i in range(hunk[0], hunk[1]):
+            shared.pop(i, None)
+    return hunks, shared
 
 
 def pair_changes(original: str, rewrite: str) -> PairChanges:
     """The changes that turn `original` into `rewrite`, in reading order, grouped into passages."""
     a, b = _tokens(original), _tokens(rewrite)
-    hunks, char_opcodes = _token_hunks(original, rewrite, a, b)
-    ranges = [(_char_range(a, i1, i2, original), _char_range(b, j1, j2, rewrite)) for i1, i2, j1, j2 in hunks]
+    hunks, shared = _token_hunks([original[s:e] for s, e in a], [rewrite[s:e] for s, e in b])
+    ranges = [(_char_range(a, i1, i2, len(original)), _char_range(b, j1, j2, len(rewrite))) for i1, i2, j1, j2 in hunks]
 
     # Passages: the sentences of the original each change touches, merged where they overlap. A passage holds its
-    # changes whole, so its ends lie in text both versions share.
+    # changes whole, so its ends lie on tokens both versions share (or on a change's ends).
     sentences = sentence_spans(original)
     passages: list[list[int]] = []  # [start, end, first change, last change + 1]
     for index, ((start, end), _) in enumerate(ranges):
@@ -159,16 +121,24 @@ def pair_changes(original: str, rewrite: str) -> PairChanges:
         else:
             passages.append([lo, hi, index, index + 1])
 
+    starts = {span[0]: i for i, span in enumerate(a)}
+    ends = {span[1]: i for i, span in enumerate(a)}
+
+    def in_rewrite(position: int, end: bool) -> int:
+        """Where a passage boundary of the original lies in the rewrite."""
+        for before, after in ranges:  # at a change's edge: the same edge of the change in the rewrite
+            if position == before[1 if end else 0]:
+                return after[1 if end else 0]
+        token = (ends if end else starts).get(position)
+        if token in shared:
+            return b[shared[token]][1 if end else 0]
+        return len(rewrite) if end else 0  # no text of the original there: the empty original
+
     changes, result_passages = [], []
     for p_index, (lo, hi, first, last) in enumerate(passages):
         for index in range(first, last):
             changes.append(Change(index, ranges[index][0], ranges[index][1], p_index))
         result_passages.append(
-            Passage(
-                p_index,
-                (lo, hi),
-                (_map_offset(lo, ranges, char_opcodes, end=False), _map_offset(hi, ranges, char_opcodes, end=True)),
-                tuple(range(first, last)),
-            )
+            Passage(p_index, (lo, hi), (in_rewrite(lo, end=False), in_rewrite(hi, end=True)), tuple(range(first, last)))
         )
     return PairChanges(original, rewrite, tuple(changes), tuple(result_passages))

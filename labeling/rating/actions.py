@@ -92,10 +92,6 @@ def side_texts(assignment: Assignment) -> tuple[str, str]:
     return (rewrite, original) if assignment.rewrite_side == "A" else (original, rewrite)
 
 
-def item_changes(item: RatingItem) -> PairChanges:
-    return pair_changes(item.essay.text, item.rewrite.text)
-
-
 def _preference(better: str, rewrite_side: str) -> str:
     if better == "same":
         return Preference.SAME
@@ -133,6 +129,10 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
     now = now or timezone.now()
     if answer.better not in BETTER_CHOICES:
         raise ValueError(f"better must be one of {BETTER_CHOICES}")
+    # The texts never change once queued: diff them before taking any lock.
+    changes = pair_changes(
+        *Assignment.objects.filter(pk=assignment_id).values_list("item__essay__text", "item__rewrite__text").get()
+    )
     with transaction.atomic():
         assignment = Assignment.objects.select_for_update().get(pk=assignment_id)
         if assignment.status == AssignmentStatus.SUBMITTED:
@@ -140,7 +140,7 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
         if assignment.status == AssignmentStatus.SKIPPED:
             raise RatingRefused("You skipped this pair.")
         # The item lock orders this submit with concurrent claims of the same item.
-        item = RatingItem.objects.select_for_update().select_related("essay", "rewrite").get(pk=assignment.item_id)
+        item = RatingItem.objects.select_for_update().get(pk=assignment.item_id)
         if assignment.expires_at <= now and live_count(item.pk, now, exclude_assignment=assignment.pk) >= (
             item.ratings_needed
         ):
@@ -159,7 +159,6 @@ def submit_rating(assignment_id: int, answer: RatingAnswer, now=None) -> SubmitO
         # Idle time is excluded in the browser; the server only refuses more than the time since the reservation.
         elapsed = max(0, int((now - assignment.reserved_at).total_seconds()))
         active_seconds = min(max(0, int(answer.active_seconds)), elapsed)
-        changes = pair_changes(item.essay.text, item.rewrite.text)
         min_seconds = min_reading_seconds(len(changes.changes))
         rating = Rating.objects.create(
             assignment=assignment,

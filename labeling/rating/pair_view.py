@@ -40,9 +40,8 @@ def marked_html(text: str, changes: list[tuple[int, Range]], offset: int = 0) ->
     return mark_safe("".join(parts))
 
 
-def _context(text: str, start: int, end: int) -> tuple[str, str]:
+def _context(text: str, spans: list[Range], start: int, end: int) -> tuple[str, str]:
     """The end of the sentence before [start, end) and the start of the one after, a line each at most."""
-    spans = sentence_spans(text)
     before = [s for s in spans if s[1] <= start]
     after = [s for s in spans if s[0] >= end]
     previous = text[before[-1][0] : before[-1][1]] if before else ""
@@ -69,12 +68,13 @@ def pair_view(changes: PairChanges, rewrite_side: str) -> PairView:
     essays, rows = [], []
     for version, text in sides:
         essays.append(marked_html(text, [(c.index, getattr(c, version)) for c in changes.changes]))
+    spans = {version: sentence_spans(text) for version, text in sides}
     for passage in changes.passages:
         cells = []
         for version, text in sides:
             start, end = getattr(passage, version)
             marks = [(i, getattr(changes.changes[i], version)) for i in passage.changes]
-            previous, following = _context(text, start, end)
+            previous, following = _context(text, spans[version], start, end)
             cells.append(PassageCell(previous, marked_html(text[start:end], marks, offset=start), following))
         rows.append(PassageRow(passage.index, tuple(cells), passage.changes))
     return PairView(tuple(essays), tuple(rows), len(changes.changes))
