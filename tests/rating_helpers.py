@@ -45,6 +45,26 @@ def make_items(n: int, k: int = 2, round_number: int | None = 1, gold_share: flo
     return summary.batch
 
 
+def make_pair(original: str, rewrite: str, k: int = 2):
+    """One rating item (K = k) whose essay and rewrite have these texts."""
+    item = make_items(1, k=k).items.get()
+    item.essay.text, item.rewrite.text = original, rewrite
+    item.essay.save()
+    item.rewrite.save()
+    return item
+
+
+def screenshot(page, name: str) -> None:
+    """Save what the browser shows to $AES_SCREENSHOT_DIR/<name>.png when that variable is set."""
+    import os
+    from pathlib import Path
+
+    folder = os.environ.get("AES_SCREENSHOT_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
+
+
 def make_raters(n: int, prefix: str = "rater"):
     return [create_rater(f"{prefix}{i}", f"{prefix}{i}@example.org", PASSWORD)[0] for i in range(n)]
 

@@ -3,11 +3,8 @@ original), per-change verdicts are entered with the keyboard and stored, the pag
 the essays on at least 60% of its height, key hints are readable, and `?` opens the key help on every rater page.
 Screenshots go to $AES_SCREENSHOT_DIR when it is set."""
 
-import os
-from pathlib import Path
-
 import pytest
-from rating_helpers import PASSWORD, make_items, make_raters
+from rating_helpers import PASSWORD, make_pair, make_raters, screenshot
 
 from labeling.models import Assignment, EditVerdict, Rating
 from labeling.rating.assignment import claim_next
@@ -38,22 +35,10 @@ REWRITE = (
 KEYS = {"A": "q", "same": "w", "B": "e"}
 
 
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("AES_SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
-
-
 @pytest.fixture
 def pair(transactional_db):
     """One pair with three changes, K=2, and two raters."""
-    batch = make_items(1, k=2)
-    item = batch.items.get()
-    item.essay.text, item.rewrite.text = ESSAY, REWRITE
-    item.essay.save()
-    item.rewrite.save()
-    return item, make_raters(2)
+    return make_pair(ESSAY, REWRITE), make_raters(2)
 
 
 def open_pair(page, login, live_server, rater, rewrite_side: str) -> Assignment:

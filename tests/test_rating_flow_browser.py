@@ -1,12 +1,10 @@
 """In a real Chromium: a rater rates a pair with the keyboard only and sees the earnings; the draft survives a reload;
 staff see the agreement page with its charts. Screenshots go to $AES_SCREENSHOT_DIR when it is set."""
 
-import os
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from rating_helpers import PASSWORD, make_items, make_raters
+from rating_helpers import PASSWORD, make_pair, make_raters, screenshot
 
 from labeling.models import Assignment, LedgerEntry, Rating
 
@@ -19,20 +17,9 @@ ESSAY = (
 ) * 3
 
 
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("AES_SCREENSHOT_DIR")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=False)
-
-
 @pytest.fixture
 def one_pair(transactional_db):
-    batch = make_items(1, k=2)
-    item = batch.items.get()
-    item.essay.text, item.rewrite.text = ESSAY, ESSAY.replace("cars means", "cars mean").replace("In my", "To my")
-    item.essay.save()
-    item.rewrite.save()
+    make_pair(ESSAY, ESSAY.replace("cars means", "cars mean").replace("In my", "To my"))
     (rater,) = make_raters(1)
     return rater
 
