@@ -217,3 +217,17 @@ def candidate_spans(sentence: str) -> list[Span]:
             for article in ("the", _an_or_a(word)):
                 add(f"{article} ", "article", start, start)
     return list(dict.fromkeys(spans))
+
+
+def spell_check(sentence: str) -> str:
+    """The spell-check-only baseline: every unknown word (not a mid-sentence name) -> its first suggestion."""
+    pieces, cursor = [], 0
+    for index, match in enumerate(_WORD.finditer(sentence)):
+        word = match.group()
+        if is_known(word) or (word[:1].isupper() and index > 0):
+            continue
+        suggestions = spelling_suggestions(word)
+        if suggestions:
+            pieces += [sentence[cursor : match.start()], _keep_case(word, suggestions[0])]
+            cursor = match.end()
+    return "".join(pieces) + sentence[cursor:]

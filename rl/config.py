@@ -45,7 +45,8 @@ class RewriterSettings:
     char_penalty: float = 0.01  # lambda of the reward
     corrector: bool = True  # language-model-scored corrections (spelling, inflection, articles ...) beside the policy's
     edit_verifier: bool = True  # the guard and the reward judge every changed sentence (rl/verifier.py)
-    edit_threshold: float = 4.0  # nats of log-likelihood a fix must gain (and a harm lose)
+    correction_threshold: float = 4.0  # nats a proposed edit must gain to be made (corrector and policy edits)
+    verdict_threshold: float = 1.0  # nats past which the reward's verdict calls a change a fix (or, lost, a harm)
     edit_weight: float = 0.05  # band per nat that a verified fix adds to the reward
     language_model_dtype: str = "bfloat16"  # the scoring copy of the base model (bf16: ~2.5x faster on these CPUs)
 

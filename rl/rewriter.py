@@ -256,7 +256,7 @@ class Rewriter:
 
             flat = [(e, k, edit) for e, edits in edits_by_essay.items() for k, edit in edits]
             pairs = [(sentences[e][k], apply_edits(sentences[e][k], [edit])) for e, k, edit in flat]
-            judged = verdicts(self.language_model, pairs, s.edit_threshold)
+            judged = verdicts(self.language_model, pairs, s.correction_threshold)
             edits_by_essay = {e: [] for e in range(len(essays))}
             for (e, k, edit), verdict in zip(flat, judged, strict=True):
                 if verdict.fix:
@@ -274,7 +274,7 @@ class Rewriter:
         s = self.settings
         started = time.perf_counter()
         jobs = [(e, k) for e in range(len(essays)) for k in range(len(sentences[e]))]
-        corrector = Corrector(self.language_model, CorrectorSettings(threshold=s.edit_threshold))
+        corrector = Corrector(self.language_model, CorrectorSettings(threshold=s.correction_threshold))
         corrections = corrector.correct([sentences[e][k] for e, k in jobs])
         for (e, k), correction in zip(jobs, corrections, strict=True):
             if correction.corrected == correction.sentence:
@@ -403,7 +403,7 @@ class Rewriter:
         if not self.settings.edit_verifier or not keys:
             return {key: [] for key in keys}
         judged = rewrite_verdicts(
-            self.language_model, [essays[e] for e, _ in keys], [t for _, t in keys], self.settings.edit_threshold
+            self.language_model, [essays[e] for e, _ in keys], [t for _, t in keys], self.settings.verdict_threshold
         )
         return dict(zip(keys, judged, strict=True))
 
