@@ -135,6 +135,7 @@ def product_outputs(
 ) -> tuple[list[str], Rewriter]:
     """The product on the sentences grouped into essays (one sentence a line, so each maps back to its line)."""
     rewriter = Rewriter.from_spec(spec, scorer, settings)
+    rewriter.language_model.forget()  # the corrector-alone row scored the same sentences
     groups = [sentences[i : i + per_essay] for i in range(0, len(sentences), per_essay)]
     outputs = []
     for start in range(0, len(groups), 8):
@@ -170,14 +171,53 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
     lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
     corrector = Corrector(lm, CorrectorSettings(threshold=config.rewriter.correction_threshold))
     measure("LM corrector alone", lambda: [c.corrected for c in corrector.correct(sentences)])
+    raw_gec = gec.subset(args.gec_raw_sentences)
+    raw_sentences = raw_gec.texts
+    if len(raw_sentences) < len(sentences):
+        figures = evaluate_outputs(raw_gec, raw_sentences)
+        outputs[f"no change, first {len(raw_sentences)}"] = (figures, 0.0)
+        print(describe_gec(f"no change, first {len(raw_sentences)}", figures), flush=True)
+
+    def measure_raw(label: str, spec: PolicySpec, settings):
+        started = time.perf_counter()
+        figures = evaluate_outputs(raw_gec, raw_proposals(spec, settings, raw_sentences))
+        outputs[label] = (figures, time.perf_counter() - started)
+        print(describe_gec(label, *outputs[label]), flush=True)
+
     if not args.skip_baseline:
         from dataclasses import replace
 
         few_shot = replace(config.rewriter, few_shot=True)
-        measure("few-shot base model, every edit applied",
-                lambda: raw_proposals(PolicySpec(model=config.policy.model), few_shot, sentences))  # fmt: skip
+        measure_raw("few-shot base model, every edit applied", PolicySpec(model=config.policy.model), few_shot)
+    summary: dict = {}
+    if model_folder is None:
+        print("no trained policy (--skip-policy): the policy rows and the product are left out")
+    else:
+        summary.update(policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure,
+                                   measure_raw))  # fmt: skip
+    summary.update({
+        "gec_gleu_source": outputs["no change (the source)"][0].gleu,
+        "gec_sentences": len(sentences),
+        "gec_gleu_spell_checker": outputs["spell checker alone (rl.candidates.spell_check)"][0].gleu,
+        "gec_gleu_corrector": outputs["LM corrector alone"][0].gleu,
+        "gec_corrector_precision": outputs["LM corrector alone"][0].precision,
+        "gec_corrector_harm": outputs["LM corrector alone"][0].harm,
+        "gec_corrector_changed": outputs["LM corrector alone"][0].changed,
+    })  # fmt: skip
+    if "few-shot base model, every edit applied" in outputs:
+        summary["gec_gleu_few_shot_raw"] = outputs["few-shot base model, every edit applied"][0].gleu
+        summary["gec_raw_sentences"] = len(raw_sentences)
+        summary["gec_gleu_source_raw_sentences"] = evaluate_outputs(raw_gec, raw_sentences).gleu
+    _, held_out = load_pool(config.data)
+    summary.update(pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
+                                     random.Random(config.seed)))  # fmt: skip
+    return summary
+
+
+def policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, measure_raw) -> dict:
+    """The trained policy's raw edits and the product (policy + corrector + verifier + guard)."""
     policy = policy_spec_of_run(model_folder)
-    measure("trained policy, every edit applied", lambda: raw_proposals(policy, config.rewriter, sentences))
+    measure_raw("trained policy, every edit applied", policy, config.rewriter)
     product: list[Rewriter] = []
 
     def run_product():
@@ -195,24 +235,14 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
             print(f"  {'; '.join(e.line() for e in diff_edits(before, after))}")
             shown += 1
     figures, seconds = outputs[f"product (policy+corrector+guard, {args.gec_essay_sentences}/essay)"]
-    summary = {
+    return {
         "gec_gleu": figures.gleu,
-        "gec_gleu_source": outputs["no change (the source)"][0].gleu,
         "gec_precision": figures.precision,
         "gec_harm": figures.harm,
         "gec_changed": figures.changed,
-        "gec_sentences": figures.sentences,
         "gec_seconds_per_sentence": seconds / figures.sentences,
-        "gec_gleu_spell_checker": outputs["spell checker alone (rl.candidates.spell_check)"][0].gleu,
-        "gec_gleu_corrector": outputs["LM corrector alone"][0].gleu,
         "gec_gleu_policy_raw": outputs["trained policy, every edit applied"][0].gleu,
     }
-    if "few-shot base model, every edit applied" in outputs:
-        summary["gec_gleu_few_shot_raw"] = outputs["few-shot base model, every edit applied"][0].gleu
-    _, held_out = load_pool(config.data)
-    summary.update(pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
-                                     random.Random(config.seed)))  # fmt: skip
-    return summary
 
 
 def _insert(essay: str, sentence: str) -> tuple[str, int]:
@@ -236,10 +266,10 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
     for i, source in enumerate(gec.texts):
         host = pool[i % len(pool)]
         old, at = _insert(host.essay, source)
-        for references in gec.references:
-            correction = detokenise(references[i])
-            if correction != source:
-                cases.append(("correction", host.question, old, old[:at] + correction + old[at + len(source) :]))
+        corrections = [detokenise(references[i]) for references in gec.references]
+        correction = next((c for c in corrections if c != source), None)  # the first that changes anything
+        if correction is not None:
+            cases.append(("correction", host.question, old, old[:at] + correction + old[at + len(source) :]))
     for e, host in enumerate(pool):
         candidates = [s for s in split_sentences(host.essay) if len(s.split()) >= 6]
         if candidates:
@@ -342,6 +372,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--gec-dir", help="GEC set folder (dev.src, dev.ref0..): GLEU and pairwise accuracy")
     parser.add_argument("--gec-sentences", type=int, help="only the first N sentences of the GEC set (iteration)")
     parser.add_argument("--gec-essay-sentences", type=int, default=12, help="GEC sentences per essay for the product")
+    parser.add_argument("--gec-raw-sentences", type=int, help="raw policy proposals on the first N only (slow)")
+    parser.add_argument("--skip-policy", action="store_true", help="GEC rows without a trained policy (no product)")
     parser.add_argument("--pairwise-essays", type=int, default=100, help="held-out pool essays hosting the pairs")
     parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
     args = parser.parse_args(argv)
@@ -353,6 +385,13 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps({"corrector_threshold": threshold}))
         return {"corrector_threshold": threshold}
     model_folder = Path(args.model) if args.model else latest_run(config.output.name)
+    if args.skip_policy:
+        if args.essays or not args.gec_dir:
+            raise SystemExit("--skip-policy measures only the GEC rows: use it with --gec-dir and --essays 0")
+        reward_scorer, _ = load_scorers(args.scorer, args.judge)
+        summary = gec_section(args, config, None, as_band_predictor(reward_scorer))
+        print(json.dumps(summary))
+        return summary
     _, held_out = load_pool(config.data)
     pool = held_out[: args.essays]
     questions, essays = [e.question for e in pool], [e.essay for e in pool]

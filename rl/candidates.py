@@ -118,12 +118,13 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
         lower, spelling_vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=200
     )
     ranked = sorted(matches, key=lambda m: (m[1], -zipf(m[0])))
-    suggestions = [m[0] for m in ranked[:MAX_SPELLING_CANDIDATES]]
-    for cut in range(1, len(lower)):  # "alot" -> "a lot", "12years" -> "12 years"
+    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first
+    splits = []
+    for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
         if (left.isdigit() or zipf(left) >= 4.5) and zipf(right) >= 4.0 and len(right) > 1:
-            suggestions.append(f"{left} {right}")
-    return tuple(suggestions)
+            splits.append(f"{left} {right}")
+    return tuple(splits + [m[0] for m in ranked[:MAX_SPELLING_CANDIDATES]])
 
 
 _PRESENT, _PAST = {"VB", "VBP", "VBZ"}, {"VBD"}

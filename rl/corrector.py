@@ -66,6 +66,10 @@ class LanguageModel:
         self.tokens_scored = 0
         self._memo: dict[str, ScoredText] = {}  # the guard and the reward often score what the corrector scored
 
+    def forget(self) -> None:
+        """Drop remembered scores (a timing that must not profit from an earlier run)."""
+        self._memo.clear()
+
     def _remember(self, scored: ScoredText) -> None:
         if len(self._memo) > 50_000:
             self._memo.clear()
