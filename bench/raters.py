@@ -103,8 +103,8 @@ def seed(config: BenchConfig) -> tuple[int, int]:
     """Essays, rewrites and rating items; returns (items, gold items)."""
     from django.db import transaction
 
-    from labeling.batches import create_rating_items
     from labeling.models import Essay, Prompt, Rewrite, Split, TrainingRound
+    from labeling.rating.batches import create_rating_items
     from rl.text import text_hash
 
     n_gold = max(1, round(config.items * config.gold_share))
@@ -326,9 +326,9 @@ def check(submitted_tokens: set[str]) -> dict:
 
     from django.db.models import Count, F, Sum
 
-    from labeling.assignment import items_over_k
     from labeling.models import LedgerEntry, Rating, RatingItem
-    from labeling.payments import pay_per_pair
+    from labeling.rating.assignment import items_over_k
+    from labeling.rating.payments import pay_per_pair
 
     stored = set(Rating.objects.values_list("assignment__token", flat=True))
     paid_twice = (

@@ -10,7 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.text import Truncator
 
-from . import exporters
+from .corpus import exporters
 from .models import Essay, ModelVersion, Promotion, Prompt, Rewrite, RoundStep, Split, TrainingRound
 
 

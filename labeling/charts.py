@@ -1,19 +1,18 @@
 """Pictures for the staff pages: training curves and scorer evaluation plots, as PNG bytes.
 
 Uses matplotlib's object API with the Agg canvas (no pyplot global state), so it is safe in web worker threads.
+matplotlib is imported when the first picture is drawn, not when this module is: the web process starts without it.
 """
+
+from __future__ import annotations
 
 import io
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Curves a round page shows, in order: key in a step's metrics['history'] -> title.
 CURVES = {
@@ -28,6 +27,10 @@ HALF_BANDS = [i / 2 for i in range(19)]
 
 
 def _figure(width: float = 5.2, height: float = 3.0) -> Figure:
+    # Imported on the first picture (see the module docstring); later calls find the modules loaded.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -88,6 +91,8 @@ def line_chart_png(
         )
     ax.set_title(title, fontsize=11)
     ax.set_xlabel(xlabel)
+    from matplotlib.ticker import MaxNLocator  # loaded with the figure (_figure)
+
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if ylabel:
         ax.set_ylabel(ylabel)

@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from . import model_views, rater_views, round_views, staff_views
+from .rating import rater_views, staff_views
+from .training import model_views, round_views
 
-# Training rounds and model versions (staff): labeling/round_views.py, labeling/model_views.py.
+# Training rounds and model versions (staff): labeling/training/round_views.py, labeling/training/model_views.py.
 urlpatterns = [
     path("rounds/", round_views.rounds_table, name="rounds"),
     path("rounds/new/", round_views.round_new, name="round_new"),
@@ -25,7 +26,7 @@ urlpatterns = [
     path("score/", model_views.score_essay, name="score_essay"),
 ]
 
-# Rater workspace (raters): labeling/rater_views.py; its staff pages: labeling/staff_views.py.
+# Rater workspace (raters): labeling/rating/rater_views.py; its staff pages: labeling/rating/staff_views.py.
 urlpatterns += [
     path("rate/", rater_views.rater_home, name="rater_home"),
     path("rate/next/", rater_views.rate_next, name="rate_next"),

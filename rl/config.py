@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from rl.models import PolicySpec
+from rl.policy_spec import PolicySpec
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 

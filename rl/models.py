@@ -10,10 +10,11 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from rl.policy_spec import PolicySpec
 
 PACKAGED_MODELS = {
     # name -> (python package holding the file, GGUF file name)
@@ -85,14 +86,6 @@ def resolve_model_path(name_or_path: str) -> str:
 def resolve_adapter_path(path: str) -> str:
     """An adapter folder, or a rewriter run folder holding one in adapter/."""
     return str(Path(path) / "adapter") if (Path(path) / "adapter" / "adapter_config.json").exists() else path
-
-
-@dataclass
-class PolicySpec:
-    model: str = "packaged:smollm2-135m-instruct"
-    adapter: str | None = None  # a peft LoRA adapter folder (or a run folder with adapter/) to put on top
-    load_in_4bit: bool = False  # QLoRA: bitsandbytes nf4, needs a CUDA GPU
-    dtype: str = "auto"  # auto: fp32 on CPU (faster than bf16 there), bf16 on GPU
 
 
 def torch_dtype(spec_dtype: str) -> torch.dtype:

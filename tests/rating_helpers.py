@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
-from labeling.batches import create_rating_items
 from labeling.models import Essay, Prompt, Rewrite, Split, TrainingRound
+from labeling.rating.batches import create_rating_items
 from labeling.roles import create_rater
 
 PASSWORD = "pw-for-tests-1"

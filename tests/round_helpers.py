@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from labeling.importers import import_file
+from labeling.corpus.importers import import_file
 from labeling.models import TrainingRound
-from labeling.rounds import TERMINAL
+from labeling.training.engine import TERMINAL
 
 
 def write_slice(source: Path, target: Path, rows: int, start: int = 0) -> Path:

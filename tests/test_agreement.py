@@ -6,16 +6,16 @@ from decimal import Decimal
 import pytest
 from rating_helpers import make_raters, make_rewrites
 
-from labeling.agreement import (
+from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.rating.agreement import (
     FlagThresholds,
     agreement_report,
     consensus_band,
     krippendorff_alpha_interval,
     pairwise_qwk,
 )
-from labeling.assignment import claim_next
-from labeling.batches import create_rating_items
-from labeling.rating_actions import RatingAnswer, submit_rating
+from labeling.rating.assignment import claim_next
+from labeling.rating.batches import create_rating_items
 
 
 def test_alpha_interval_by_hand():

@@ -12,9 +12,9 @@ import pytest
 from django.db import connection
 from rating_helpers import make_items, make_raters
 
-from labeling.assignment import claim_next, items_over_k
 from labeling.models import Assignment, LedgerEntry, Rating, RatingItem
-from labeling.rating_actions import RatingAnswer, submit_rating
+from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.rating.assignment import claim_next, items_over_k
 
 
 @pytest.fixture

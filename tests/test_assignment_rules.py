@@ -7,10 +7,10 @@ import pytest
 from django.utils import timezone
 from rating_helpers import make_items, make_raters, make_rewrites
 
-from labeling.assignment import available_items, claim_next
-from labeling.batches import create_rating_items, gold_target, set_uncertainty
 from labeling.models import Assignment, RatingBatch, RatingItem, Rewrite
-from labeling.rating_actions import RatingAnswer, submit_rating
+from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.rating.assignment import available_items, claim_next
+from labeling.rating.batches import create_rating_items, gold_target, set_uncertainty
 
 
 @pytest.mark.django_db

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from labeling import exporters
-from labeling.labels import HumanBandLabel
+from labeling.corpus import exporters
+from labeling.corpus.labels import HumanBandLabel
 from labeling.models import Essay, Prompt
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +115,7 @@ def test_human_labels_are_exported_with_round_and_rater(corpus, tmp_path, monkey
         ),
         HumanBandLabel("rating-2-a", "Is Y good?", "Val rewrite.", Decimal("8.0"), "bob", rated_at, 3, val_essay.pk, 8),
     ]
-    # The rater workspace fills labeling.labels in; here two approved labels stand in for it.
+    # The rater workspace fills labeling.corpus.labels in; here two approved labels stand in for it.
     monkeypatch.setattr(exporters.labels, "human_band_labels", lambda round_number=None: human)
     rows = exporters.scorer_rows(round_number=3, split="train")
     human_rows = [row for row in rows if row.id.startswith("rating-")]

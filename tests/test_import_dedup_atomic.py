@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from labeling.importers import import_bundled_demo, import_file
+from labeling.corpus.importers import import_bundled_demo, import_file
 from labeling.models import Essay, Prompt
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from labeling.importers import import_file, resolve_format
+from labeling.corpus.formats import resolve_format
+from labeling.corpus.importers import import_file
 from labeling.models import Essay, Prompt
 
 pytestmark = pytest.mark.django_db

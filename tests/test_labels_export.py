@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from rating_helpers import make_items, make_raters
 
-from labeling import labels
-from labeling.assignment import claim_next
+from labeling.corpus import labels
 from labeling.models import Rating
-from labeling.rating_actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
+from labeling.rating.actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
+from labeling.rating.assignment import claim_next
 
 
 def rate(rater, original: str, rewrite: str, better: str = "same"):

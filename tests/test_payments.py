@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from rating_helpers import PASSWORD, make_items, make_raters
 
-from labeling.assignment import claim_next
 from labeling.models import LedgerEntry, Payout, Rating
-from labeling.payments import close_period, earnings_of, pay_per_pair, payouts_csv
-from labeling.rating_actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
+from labeling.rating.actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
+from labeling.rating.assignment import claim_next
+from labeling.rating.payments import close_period, earnings_of, pay_per_pair, payouts_csv
 
 ANSWER = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B")
 

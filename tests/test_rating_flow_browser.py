@@ -98,9 +98,9 @@ def test_draft_survives_a_reload_and_skip_works_by_keyboard(page, login, live_se
 def test_staff_agreement_page_shows_charts(page, login, live_server, transactional_db, make_user):
     from rating_helpers import make_rewrites
 
-    from labeling.assignment import claim_next
-    from labeling.batches import create_rating_items
-    from labeling.rating_actions import RatingAnswer, submit_rating
+    from labeling.rating.actions import RatingAnswer, submit_rating
+    from labeling.rating.assignment import claim_next
+    from labeling.rating.batches import create_rating_items
 
     _, gold = make_rewrites(3, round_number=1, split="val", band="6.5", tag="gold")
     training_round, pool = make_rewrites(12, round_number=2, tag="pool")

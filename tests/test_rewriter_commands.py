@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from round_helpers import import_small_corpus
 
 from labeling.models import ModelKind, ModelVersion, Rewrite
-from labeling.rewriting import eval_essays
+from labeling.training.rewriting import eval_essays
 
 pytestmark = pytest.mark.slow
 

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from round_helpers import import_small_corpus, wait_for_round
 
-from labeling.assignment import claim_next
 from labeling.models import ModelKind, ModelVersion, RatingItem, Rewrite, RoundStatus
-from labeling.rating_actions import RatingAnswer, approve_ratings, submit_rating
+from labeling.rating.actions import RatingAnswer, approve_ratings, submit_rating
+from labeling.rating.assignment import claim_next
 from labeling.roles import create_rater
-from labeling.round_metrics import round_metrics
+from labeling.training.round_metrics import round_metrics
 
 pytestmark = pytest.mark.slow
 

@@ -3,30 +3,31 @@
 import pytest
 from django.utils import timezone
 
-from labeling import rounds
 from labeling.models import RoundStatus, RoundStep, TrainingRound
+from labeling.training import engine
+from labeling.training.step_context import StepCancelled, StepContext
 
 CONFIG = {"policy": {"model": "packaged:smollm2-135m-instruct"}}
 
 
 def launch(config=CONFIG):
-    return rounds.launch_round("cpu-smoke", config, dispatch=False)
+    return engine.launch_round("cpu-smoke", config, dispatch=False)
 
 
 @pytest.mark.django_db
 def test_launch_creates_numbered_round_with_all_steps_pending():
     first = launch()
-    rounds.cancel_round(first)
+    engine.cancel_round(first)
     second = launch()
     assert (first.number, second.number) == (1, 2)
-    assert [s.name for s in second.steps.all()] == [spec.name for spec in rounds.STEPS]
+    assert [s.name for s in second.steps.all()] == [spec.name for spec in engine.STEPS]
     assert set(second.steps.values_list("status", flat=True)) == {RoundStatus.PENDING}
 
 
 @pytest.mark.django_db
 def test_two_rounds_cannot_train_the_same_model_at_once():
     first = launch()
-    with pytest.raises(rounds.RoundError, match="already training packaged:smollm2-135m-instruct"):
+    with pytest.raises(engine.RoundError, match="already training packaged:smollm2-135m-instruct"):
         launch()
     other_model = launch({"model_key": "/models/llama-3b"})
     assert other_model.number == first.number + 1
@@ -35,8 +36,8 @@ def test_two_rounds_cannot_train_the_same_model_at_once():
 @pytest.mark.django_db
 def test_a_step_is_claimed_once():
     step = launch().steps.first()
-    assert rounds.claim_step(step.pk) is True
-    assert rounds.claim_step(step.pk) is False
+    assert engine.claim_step(step.pk) is True
+    assert engine.claim_step(step.pk) is False
     step.refresh_from_db()
     assert step.status == RoundStatus.RUNNING and step.attempts == 1 and step.worker
 
@@ -45,9 +46,9 @@ def test_a_step_is_claimed_once():
 def test_advance_dispatches_first_unfinished_step_and_finishes_round():
     training_round = launch()
     dispatched = []
-    assert rounds.advance(training_round.pk, dispatch=dispatched.append).name == "train_scorer"
+    assert engine.advance(training_round.pk, dispatch=dispatched.append).name == "train_scorer"
     training_round.steps.update(status=RoundStatus.SUCCEEDED)
-    assert rounds.advance(training_round.pk, dispatch=dispatched.append) is None
+    assert engine.advance(training_round.pk, dispatch=dispatched.append) is None
     training_round.refresh_from_db()
     assert training_round.status == RoundStatus.SUCCEEDED
     assert training_round.active_model_key is None  # the model is free for the next round
@@ -59,16 +60,16 @@ def test_step_without_heartbeat_fails_round_with_reason_and_retry_resumes_there(
     training_round = launch()
     done, stuck = training_round.steps.order_by("order")[:2]
     RoundStep.objects.filter(pk=done.pk).update(status=RoundStatus.SUCCEEDED)
-    assert rounds.claim_step(stuck.pk)
+    assert engine.claim_step(stuck.pk)
     RoundStep.objects.filter(pk=stuck.pk).update(heartbeat_at=timezone.now() - timezone.timedelta(minutes=10))
 
-    assert rounds.reap_stale_steps(timeout=60) == 1
+    assert engine.reap_stale_steps(timeout=60) == 1
     training_round.refresh_from_db()
     assert training_round.status == RoundStatus.FAILED
     assert "stopped responding during step 'sft'" in training_round.error
     assert "killed" in RoundStep.objects.get(pk=stuck.pk).log
 
-    rounds.retry_round(training_round)
+    engine.retry_round(training_round)
     training_round.refresh_from_db()
     statuses = dict(training_round.steps.values_list("name", "status"))
     assert training_round.status == RoundStatus.RUNNING and training_round.error == ""
@@ -79,38 +80,38 @@ def test_step_without_heartbeat_fails_round_with_reason_and_retry_resumes_there(
 @pytest.mark.django_db
 def test_fresh_heartbeat_is_not_reaped():
     step = launch().steps.first()
-    rounds.claim_step(step.pk)
-    assert rounds.reap_stale_steps(timeout=60) == 0
+    engine.claim_step(step.pk)
+    assert engine.reap_stale_steps(timeout=60) == 0
 
 
 @pytest.mark.django_db
 def test_only_failed_or_cancelled_rounds_can_be_retried():
-    with pytest.raises(rounds.RoundError, match="only failed or cancelled"):
-        rounds.retry_round(launch())
+    with pytest.raises(engine.RoundError, match="only failed or cancelled"):
+        engine.retry_round(launch())
 
 
 @pytest.mark.django_db
 def test_cancel_of_idle_round_stops_it_now_and_running_step_sees_the_request():
     idle = launch()
-    rounds.cancel_round(idle)
+    engine.cancel_round(idle)
     idle.refresh_from_db()
     assert idle.status == RoundStatus.CANCELLED
 
     busy = launch()
     step = busy.steps.first()
-    rounds.claim_step(step.pk)
-    rounds.cancel_round(busy)
+    engine.claim_step(step.pk)
+    engine.cancel_round(busy)
     busy.refresh_from_db()
     assert busy.status == RoundStatus.RUNNING and busy.cancel_requested
-    context = rounds.StepContext(RoundStep.objects.get(pk=step.pk))
-    with pytest.raises(rounds.StepCancelled):
+    context = StepContext(RoundStep.objects.get(pk=step.pk))
+    with pytest.raises(StepCancelled):
         context.progress(1, 10, "working")
 
 
 @pytest.mark.django_db
 def test_step_context_records_progress_log_and_curves():
     step = launch().steps.first()
-    context = rounds.StepContext(step)
+    context = StepContext(step)
     context.progress(3, 10, "batch 3")
     context.record(step=1, reward=0.5, kl=0.01)
     context.record(step=2, reward=0.7, kl=0.02)
@@ -128,4 +129,4 @@ def test_steps_of_a_round_that_is_not_running_are_not_claimed():
     TrainingRound.objects.filter(pk=training_round.pk).update(status=RoundStatus.FAILED)
     step = training_round.steps.first()
     assert step.status == RoundStatus.PENDING
-    assert rounds.claim_step(step.pk) is False
+    assert engine.claim_step(step.pk) is False

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from labeling import rounds
 from labeling.models import (
     Essay,
     ModelKind,
@@ -17,6 +16,7 @@ from labeling.models import (
     Split,
     TrainingRound,
 )
+from labeling.training import engine
 
 PASSWORD = "pw-for-tests-1"
 TINY_RECIPE = """\
@@ -139,7 +139,7 @@ def test_launch_post_creates_round_with_the_overrides_in_its_config(staff_client
     assert "rl.algorithm=rloo" in config["overrides"]
     assert config["model_key"] == "/models/other-policy"
     assert training_round.status == RoundStatus.RUNNING
-    assert training_round.steps.count() == len(rounds.STEPS)
+    assert training_round.steps.count() == len(engine.STEPS)
 
 
 @pytest.mark.django_db
@@ -178,7 +178,7 @@ def test_launching_while_the_model_is_training_says_which_round_holds_it(staff_c
 
 
 def launched_round() -> TrainingRound:
-    return rounds.launch_round("tiny", {"model_key": "tiny-model"}, dispatch=False)
+    return engine.launch_round("tiny", {"model_key": "tiny-model"}, dispatch=False)
 
 
 @pytest.mark.django_db
@@ -205,7 +205,7 @@ def test_status_json_reports_progress_eta_and_log(staff_client):
     assert step["worker"] == "gpu1@host:123" and step["attempts"] == 1
     assert step["log_tail"].splitlines() == [f"line {i}" for i in range(12, 20)]
     assert data["curve_version"] == 2
-    assert [s["status"] for s in data["steps"][1:]] == ["pending"] * (len(rounds.STEPS) - 1)
+    assert [s["status"] for s in data["steps"][1:]] == ["pending"] * (len(engine.STEPS) - 1)
 
 
 @pytest.mark.django_db
@@ -248,7 +248,7 @@ def test_retry_resumes_a_failed_round_from_the_failed_step(staff_client):
     steps = list(training_round.steps.order_by("order"))
     RoundStep.objects.filter(pk=steps[0].pk).update(status=RoundStatus.SUCCEEDED)
     RoundStep.objects.filter(pk=steps[1].pk).update(status=RoundStatus.FAILED, attempts=1)
-    rounds.finish_round(training_round, RoundStatus.FAILED, "step 'sft' failed: boom")
+    engine.finish_round(training_round, RoundStatus.FAILED, "step 'sft' failed: boom")
     page = staff_client.get(f"/rounds/{training_round.number}/").content.decode()
     assert "step &#x27;sft&#x27; failed: boom" in page
 
@@ -562,7 +562,7 @@ def test_round_exports_download_the_rounds_labels(staff_client, make_user):
 
 @pytest.mark.django_db
 def test_scorer_page_reads_the_figures_rl_metrics_computes(staff_client):
-    from labeling.model_views import _calibration_points, _confusion, _per_band_mae
+    from labeling.training.model_views import _calibration_points, _confusion, _per_band_mae
     from rl.metrics import band_metrics
 
     test = band_metrics([5.0, 5.0, 6.0, 7.0], [5.0, 6.0, 6.0, 6.5])

@@ -9,9 +9,9 @@ from celery import Celery
 from round_helpers import import_small_corpus, wait_for_round
 
 from aes_site.services import start_redis
-from labeling import rounds
 from labeling.models import RoundStatus, RoundStep
-from labeling.round_forms import round_config_from_form
+from labeling.training import engine
+from labeling.training.forms import round_config_from_form
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def test_two_workers_claim_each_step_once_across_a_redis_restart(celery_worker_f
         celery_worker_factory("alpha")
         celery_worker_factory("beta")
         config = round_config_from_form("cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1"])
-        training_round = rounds.launch_round("cpu-smoke", config, dispatch=False)
+        training_round = engine.launch_round("cpu-smoke", config, dispatch=False)
         first = training_round.steps.get(name="train_scorer")
         sender = Celery(broker=url, set_as_current=False)
         # The same step sent twice, as when two machines both pick up a round: exactly one of them runs it.

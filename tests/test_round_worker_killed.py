@@ -6,9 +6,9 @@ import time
 import pytest
 from round_helpers import import_small_corpus, wait_for_round
 
-from labeling import rounds
 from labeling.models import RatingItem, Rewrite, RoundStatus, RoundStep, TrainingRound
-from labeling.round_forms import round_config_from_form
+from labeling.training import engine
+from labeling.training.forms import round_config_from_form
 
 pytestmark = pytest.mark.slow
 
@@ -31,19 +31,19 @@ def test_killed_worker_fails_round_and_retry_resumes(celery_worker_factory, sett
         "cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1", "rewriter.min_band_gain=-9.0"]
     )
     first = celery_worker_factory("doomed")
-    training_round = rounds.launch_round("cpu-smoke", config)
+    training_round = engine.launch_round("cpu-smoke", config)
 
     step = wait_for_step(training_round, "sft", RoundStatus.RUNNING, timeout=300)
     first.kill()  # SIGKILL mid-step, as when a machine dies
     time.sleep(8)
-    assert rounds.reap_stale_steps() == 1
+    assert engine.reap_stale_steps() == 1
     training_round.refresh_from_db()
     assert training_round.status == RoundStatus.FAILED
     assert "stopped responding during step 'sft'" in training_round.error
     assert step.worker.split(":")[0] in training_round.error
 
     celery_worker_factory("rescuer")
-    rounds.retry_round(training_round)
+    engine.retry_round(training_round)
     training_round = wait_for_round(training_round.number, timeout=900)
     attempts = dict(training_round.steps.values_list("name", "attempts"))
     assert training_round.status == RoundStatus.SUCCEEDED, training_round.error
@@ -57,6 +57,6 @@ def test_killed_worker_fails_round_and_retry_resumes(celery_worker_factory, sett
     for name in ("generate_rewrites", "create_rating_items"):
         step = RoundStep.objects.get(training_round=training_round, name=name)
         RoundStep.objects.filter(pk=step.pk).update(status=RoundStatus.PENDING)
-        assert rounds.run_step(step.pk, then_advance=lambda _: None) == RoundStatus.SUCCEEDED
+        assert engine.run_step(step.pk, then_advance=lambda _: None) == RoundStatus.SUCCEEDED
     assert Rewrite.objects.filter(training_round=training_round).count() == rewrites_before
     assert RatingItem.objects.filter(batch__training_round=training_round).count() == items_before

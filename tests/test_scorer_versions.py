@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from round_helpers import import_small_corpus
 
 from labeling.models import ModelKind, ModelVersion
-from labeling.scoring import promoted_scorer, train_scorer_version, training_records
+from labeling.training.scoring import promoted_scorer, train_scorer_version, training_records
 
 
 @pytest.mark.django_db

@@ -9,9 +9,9 @@ from django.db import connection
 from django.utils import timezone
 from rating_helpers import PASSWORD, make_items, make_raters
 
-from labeling.assignment import claim_next
 from labeling.models import Assignment, LedgerEntry, Rating
-from labeling.rating_actions import RatingAnswer, RatingRefused, submit_rating
+from labeling.rating.actions import RatingAnswer, RatingRefused, submit_rating
+from labeling.rating.assignment import claim_next
 
 ANSWER = RatingAnswer(band_a=Decimal("6.5"), band_b=Decimal("5.0"), better="A", active_seconds=0)
 FORM = {"band_a": "6.5", "band_b": "5", "better": "A", "comment": "", "active_seconds": "90", "then": "home"}

@@ -1,6 +1,6 @@
 """Word-level diff of a rewrite against its original."""
 
-from labeling.textdiff import tokenize, word_diff, word_diff_html
+from labeling.training.textdiff import tokenize, word_diff, word_diff_html
 
 
 def test_identical_texts_have_no_marks():

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from labeling.importers import import_bundled_demo
+from labeling.corpus.importers import import_bundled_demo
 from labeling.models import Essay
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.exporters import FORMATS, export_dataset
+from labeling.corpus.exporters import FORMATS, export_dataset
 from labeling.models import Split, TrainingRound
 
 

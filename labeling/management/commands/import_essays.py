@@ -4,7 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.importers import FORMATS, ImportFileError, import_file
+from labeling.corpus.formats import FORMATS, ImportFileError
+from labeling.corpus.importers import import_file
 from labeling.models import Split
 
 

@@ -1,15 +1,15 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from labeling.batches import create_rating_items
-from labeling.rewriting import (
+from labeling.rating.batches import create_rating_items
+from labeling.training.rewriting import (
     DEFAULT_EVAL_ESSAYS,
     fresh_pool_essays,
     promoted_rewriter_version,
     rewriter_for,
     store_rewrites,
 )
-from labeling.scoring import promoted_scorer
+from labeling.training.scoring import promoted_scorer
 
 
 class Command(BaseCommand):

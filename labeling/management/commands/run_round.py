@@ -2,9 +2,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling import rounds
 from labeling.models import RoundStatus, TrainingRound
-from labeling.round_forms import round_config_from_form
+from labeling.training import engine
+from labeling.training.forms import round_config_from_form
 from rl.config import RecipeError
 
 
@@ -29,16 +29,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             config = round_config_from_form(options["recipe"], options["set"])
-            training_round = rounds.launch_round(
+            training_round = engine.launch_round(
                 config.get("name", options["recipe"]), config, dispatch=options["via_celery"]
             )
-        except (RecipeError, rounds.RoundError) as exc:
+        except (RecipeError, engine.RoundError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"{training_round} launched ({training_round.recipe}).")
         if options["via_celery"]:
             training_round = self.wait(training_round)
         else:
-            training_round = rounds.run_round_inline(training_round, echo=self.stdout.write)
+            training_round = engine.run_round_inline(training_round, echo=self.stdout.write)
         metrics = {k: v for k, v in training_round.metrics.items() if k != "by_policy"}
         self.stdout.write(f"{training_round}: {training_round.status} {metrics}")
         if training_round.status != RoundStatus.SUCCEEDED:
@@ -46,11 +46,11 @@ class Command(BaseCommand):
 
     def wait(self, training_round: TrainingRound) -> TrainingRound:
         seen = None
-        while training_round.status not in rounds.TERMINAL:
-            rounds.reap_stale_steps()
+        while training_round.status not in engine.TERMINAL:
+            engine.reap_stale_steps()
             time.sleep(2)
             training_round.refresh_from_db()
-            current = training_round.steps.exclude(status__in=rounds.DONE).order_by("order").first()
+            current = training_round.steps.exclude(status__in=engine.DONE).order_by("order").first()
             if current and (current.name, current.status, current.progress_done) != seen:
                 seen = (current.name, current.status, current.progress_done)
                 self.stdout.write(

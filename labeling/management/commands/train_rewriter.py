@@ -1,9 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from labeling.models import ModelKind, ModelVersion
-from labeling.rewriting import dpo_pairs
-from labeling.scoring import json_safe, promoted_scorer
+from labeling.training.jsonsafe import json_safe
+from labeling.training.rewriting import dpo_pairs
+from labeling.training.scoring import promoted_scorer
 from rl.config import RecipeError, load_recipe
+from rl.pipeline import run_recipe
 
 
 class Command(BaseCommand):
@@ -15,8 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--promote", action="store_true", help="Make the new version the one the product uses.")
 
     def handle(self, *args, **options):
-        from rl.pipeline import run_recipe
-
         try:
             config = load_recipe(options["recipe"], options["set"])
         except RecipeError as exc:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from labeling.scoring import train_scorer_version
+from labeling.training.scoring import train_scorer_version
 
 
 class Command(BaseCommand):

@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import Assignment, AssignmentStatus, RatingItem, Side
+from labeling.models import Assignment, AssignmentStatus, Rating, RatingItem, Side
 
 # A claim retries when the item it locked filled up between its read and its lock.
 CLAIM_ATTEMPTS = 8
@@ -105,7 +105,5 @@ def claim_next(rater, now=None) -> Assignment | None:
 
 def items_over_k() -> int:
     """Items with more submitted ratings than they need: must always be 0."""
-    from .models import Rating
-
     counts = Rating.objects.values("item").annotate(n=Count("pk")).filter(n__gt=F("item__ratings_needed"))
     return counts.count()

@@ -1,50 +1,39 @@
 """Training rounds as a chain of claimed, heart-beating steps.
 
-A round is a list of RoundStep rows. `advance` dispatches the first unfinished step to its Celery queue; the worker
-claims it with a conditional UPDATE (so a step runs once however often it is dispatched), runs it with a heartbeat
-thread, records progress/log/metrics as it goes (autocommit, never one transaction around the work), then advances
-again. A step whose worker died stops heart-beating and is marked failed by `reap_stale_steps`; `retry_round` resumes
-from the failed step. Step bodies live in labeling/round_steps.py.
+A round is a list of RoundStep rows. `advance` dispatches the first unfinished step to its queue; the worker claims it
+with a conditional UPDATE (so a step runs once however often it is dispatched), runs it with a heartbeat thread,
+records progress/log/metrics as it goes (autocommit, never one transaction around the work), then advances again. A
+step whose worker died stops heart-beating and is marked failed by `reap_stale_steps`; `retry_round` resumes from the
+failed step.
+
+The steps and their bodies are the table `steps.STEPS` (name -> body). How a step or an advance reaches a worker is
+the `Dispatcher` that labeling/training/tasks.py wires in with `use_dispatcher` (Celery); the engine never imports
+the tasks, so the dependency runs one way: tasks -> engine -> steps -> models.
 """
 
 import logging
 import socket
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from .models import RoundStatus, RoundStep, TrainingRound
-from .scoring import json_safe
+from labeling.models import RoundStatus, RoundStep, TrainingRound
+
+from .jsonsafe import json_safe
+from .step_context import StepCancelled, StepContext, StepSkipped
+from .steps import STEPS
 
 log = logging.getLogger(__name__)
 
 TERMINAL = {RoundStatus.SUCCEEDED, RoundStatus.FAILED, RoundStatus.CANCELLED}
 DONE = {RoundStatus.SUCCEEDED, RoundStatus.SKIPPED}
-
-
-@dataclass(frozen=True)
-class StepSpec:
-    name: str
-    title: str
-    gpu: bool  # runs on the "gpu" queue
-
-
-STEPS = [
-    StepSpec("train_scorer", "Retrain the scorer", gpu=True),
-    StepSpec("sft", "SFT warm start", gpu=True),
-    StepSpec("optimise_policy", "Optimise the rewriter", gpu=True),
-    StepSpec("generate_rewrites", "Rewrite fresh essays", gpu=True),
-    StepSpec("evaluate", "Evaluate M on held-out essays", gpu=True),
-    StepSpec("create_rating_items", "Queue pairs for raters", gpu=False),
-]
 STEP_SPECS = {spec.name: spec for spec in STEPS}
 
 
@@ -52,12 +41,27 @@ class RoundError(Exception):
     """A round cannot be launched, retried or cancelled as asked; the message says why."""
 
 
-class StepCancelled(Exception):
-    pass
+@dataclass(frozen=True)
+class Dispatcher:
+    """How the engine hands work to workers: queue an advance of a round, queue one step on its queue."""
+
+    advance: Callable[[int], None]
+    step: Callable[[RoundStep], None]
 
 
-class StepSkipped(Exception):
-    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer)."""
+_dispatcher: Dispatcher | None = None
+
+
+def use_dispatcher(dispatcher: Dispatcher) -> None:
+    """Called once by labeling/training/tasks.py (imported by LabelingConfig.ready in every process)."""
+    global _dispatcher
+    _dispatcher = dispatcher
+
+
+def dispatcher() -> Dispatcher:
+    if _dispatcher is None:
+        raise RuntimeError("the round engine has no dispatcher: import labeling.training.tasks first")
+    return _dispatcher
 
 
 def heartbeat_timeout() -> float:
@@ -109,20 +113,13 @@ def launch_round(recipe: str, config: dict, user=None, dispatch: bool = True) ->
 
 
 def dispatch_advance(round_id: int) -> None:
-    from .tasks import advance_round
-
-    advance_round.delay(round_id)
+    dispatcher().advance(round_id)
 
 
-def dispatch_step(step: RoundStep) -> None:
-    from .tasks import gpu_run_step, run_step
-
-    task = gpu_run_step if STEP_SPECS[step.name].gpu else run_step
-    task.delay(step.pk)
-
-
-def advance(round_id: int, dispatch: Callable[[RoundStep], None] = dispatch_step) -> RoundStep | None:
-    """Dispatch the next unfinished step, or finish the round. Safe to call any number of times."""
+def advance(round_id: int, dispatch: Callable[[RoundStep], None] | None = None) -> RoundStep | None:
+    """Dispatch the next unfinished step (through the wired dispatcher unless `dispatch` is given), or finish the
+    round. Safe to call any number of times."""
+    dispatch = dispatch or dispatcher().step
     training_round = TrainingRound.objects.get(pk=round_id)
     if training_round.status in TERMINAL:
         return None
@@ -144,48 +141,6 @@ def finish_round(training_round: TrainingRound, status: str, error: str = "") ->
 # --- running a step ----------------------------------------------------------------------------------------------
 
 
-class StepContext:
-    """What a step body gets: its round's config, and ways to report progress, log lines and metrics."""
-
-    def __init__(self, step: RoundStep):
-        self.step = step
-        self.training_round = step.training_round
-        self.config = self.training_round.config
-        self._last_cancel_check = 0.0
-
-    def log(self, message: str) -> None:
-        line = f"[{timezone.now():%H:%M:%S}] {message}\n"
-        RoundStep.objects.filter(pk=self.step.pk).update(log=Concat(F("log"), Value(line)))
-
-    def progress(self, done: int, total: int, message: str = "") -> None:
-        """Record progress; also the safe point where a cancel request takes effect."""
-        RoundStep.objects.filter(pk=self.step.pk).update(progress_done=done, progress_total=total)
-        if message:
-            self.log(message)
-        self.check_cancel()
-
-    def record(self, **metrics) -> None:
-        """Append one point to the step's curves (metrics['history']) and keep the latest values."""
-        metrics = json_safe(metrics)
-        step = RoundStep.objects.get(pk=self.step.pk)
-        history = step.metrics.get("history", [])
-        history.append({k: v for k, v in metrics.items() if v is not None})
-        step.metrics = {**step.metrics, **metrics, "history": history}
-        RoundStep.objects.filter(pk=step.pk).update(metrics=step.metrics)
-
-    def set_metrics(self, **metrics) -> None:
-        step = RoundStep.objects.get(pk=self.step.pk)
-        RoundStep.objects.filter(pk=step.pk).update(metrics={**step.metrics, **metrics})
-
-    def check_cancel(self) -> None:
-        now = time.monotonic()
-        if now - self._last_cancel_check < 1.0:
-            return
-        self._last_cancel_check = now
-        if TrainingRound.objects.filter(pk=self.training_round.pk, cancel_requested=True).exists():
-            raise StepCancelled()
-
-
 class Heartbeat:
     """Touches the step every few seconds while it runs, so a dead worker is noticed."""
 
@@ -196,8 +151,6 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name=f"heartbeat-{step_id}", daemon=True)
 
     def _run(self):
-        from django.db import connection
-
         try:
             while not self._stop.wait(self.every):
                 RoundStep.objects.filter(pk=self.step_id, status=RoundStatus.RUNNING).update(
@@ -241,14 +194,12 @@ def claim_step(step_id: int) -> bool:
 
 def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advance) -> str | None:
     """Claim and run one step. Returns its final status, or None if it was not ours to run."""
-    from . import round_steps
-
     if not claim_step(step_id):
         return None
     step = RoundStep.objects.select_related("training_round").get(pk=step_id)
     context = StepContext(step)
     context.log(f"started on {step.worker} (attempt {step.attempts})")
-    body = getattr(round_steps, step.name)
+    body = STEP_SPECS[step.name].body
     status, error = RoundStatus.SUCCEEDED, ""
     with Heartbeat(step_id, every=max(1.0, heartbeat_timeout() / 6)):
         try:

@@ -12,9 +12,8 @@ from itertools import combinations
 
 from django.db.models import Sum
 
+from labeling.models import Rating, RatingItem, ReviewStatus
 from rl.metrics import quadratic_weighted_kappa
-
-from .models import Rating, RatingItem, ReviewStatus
 
 TextKey = tuple[int, int | None]  # (essay_id, rewrite_id or None for the original)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .models import Preference, Rating, ReviewStatus, Split
+from labeling.models import Preference, Rating, ReviewStatus, Split
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,21 @@ def human_band_labels(round_number: int | None = None, include_test: bool = Fals
                 )
             )
     return labels
+
+
+def consensus_human_labels(round_number: int | None = None) -> dict[tuple[int, int | None], dict]:
+    """Mean approved human band per text: (essay_id, rewrite_id or None) -> {question, text, band, n, rounds}."""
+    grouped: dict[tuple[int, int | None], dict] = {}
+    bands: dict[tuple[int, int | None], list[Decimal]] = defaultdict(list)
+    for label in human_band_labels(round_number):
+        key = (label.essay_id, label.rewrite_id)
+        entry = grouped.setdefault(key, {"question": label.question, "text": label.text, "rounds": set()})
+        entry["rounds"].add(label.round_number)
+        bands[key].append(label.band)
+    for key, entry in grouped.items():
+        entry["band"] = float(sum(bands[key]) / len(bands[key]))
+        entry["n"] = len(bands[key])
+    return grouped
 
 
 def preference_pairs(round_number: int | None = None, include_test: bool = False) -> list[PreferencePair]:

@@ -18,11 +18,12 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from labeling.models import LedgerEntry, PayoutPeriod, Rating, RatingBatch, RatingItem, ReviewStatus
+from labeling.roles import RATERS_GROUP, create_rater, staff_required
+
+from .actions import approve_ratings, reject_rating
 from .agreement import agreement_report
-from .models import LedgerEntry, PayoutPeriod, Rating, RatingBatch, RatingItem, ReviewStatus
 from .payments import close_period, currency, payable_entries, payouts_csv
-from .rating_actions import approve_ratings, reject_rating
-from .roles import RATERS_GROUP, create_rater, staff_required
 
 HALF_BANDS = [i / 2 for i in range(19)]
 ORIGINAL_COLOUR, REWRITE_COLOUR = "#5b6478", "#2f5bea"

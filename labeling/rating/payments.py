@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from .models import LedgerEntry, LedgerKind, Payout, PayoutPeriod, Rating, ReviewStatus
+from labeling.models import LedgerEntry, LedgerKind, Payout, PayoutPeriod, Rating, ReviewStatus
 
 CENT = Decimal("0.01")
 

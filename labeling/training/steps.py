@@ -1,18 +1,24 @@
-"""The bodies of a round's steps (see labeling/rounds.py for how they are claimed and run).
+"""The bodies of a round's steps and the table STEPS the engine runs them by (engine.py claims and runs them).
 
 Each body is idempotent: a retried step finds what an earlier attempt stored and does not store it twice.
-No database transaction is held while a model trains or generates.
+No database transaction is held while a model trains or generates. The rl modules that load torch, transformers,
+trl or peft are imported inside the bodies that need them: this module is imported by the web process (through the
+engine), which must start without them.
 """
 
-from .models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
+from labeling.corpus.labels import consensus_human_labels
+from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
+from labeling.rating import batches
+from rl.config import recipe_from_dict
+from rl.reward import product_metric
+
+from .jsonsafe import json_safe
 from .rewriting import DEFAULT_EVAL_ESSAYS, dpo_pairs, eval_essays, fresh_pool_essays, rewriter_for, store_rewrites
-from .rounds import StepContext, StepSkipped
-from .scoring import json_safe
+from .scoring import load_scorer_version, train_scorer_version
+from .step_context import StepContext, StepSkipped, StepSpec
 
 
 def recipe(context: StepContext):
-    from rl.config import recipe_from_dict
-
     return recipe_from_dict({k: v for k, v in context.config.items() if k not in {"round", "overrides", "model_key"}})
 
 
@@ -37,8 +43,6 @@ def forward_training_logs(context: StepContext):
 
 def round_scorer(context: StepContext):
     """The scorer this round rewards and judges with: the one its first step trained, else the promoted one."""
-    from .scoring import load_scorer_version
-
     version_id = step_metrics(context, "train_scorer").get("scorer_version")
     version = ModelVersion.objects.get(pk=version_id) if version_id else ModelVersion.promoted(ModelKind.SCORER)
     if version is None:
@@ -47,8 +51,6 @@ def round_scorer(context: StepContext):
 
 
 def train_scorer(context: StepContext) -> dict:
-    from .scoring import consensus_human_labels, train_scorer_version
-
     settings = context.config.get("scorer", {})
     promoted = ModelVersion.promoted(ModelKind.SCORER)
     human_ratings = sum(entry["n"] for entry in consensus_human_labels().values())
@@ -69,7 +71,7 @@ def train_scorer(context: StepContext) -> dict:
 
 
 def sft(context: StepContext) -> dict:
-    from rl import train_sft
+    from rl import train_sft  # loads torch: only in the worker that runs the step
 
     config = recipe(context)
     if "sft" not in config.stage:
@@ -79,14 +81,14 @@ def sft(context: StepContext) -> dict:
 
 
 def optimise_policy(context: StepContext) -> dict:
-    from rl.training import policy_spec_of_run
+    from rl.training import policy_spec_of_run  # loads torch: only in the worker that runs the step
 
     config = recipe(context)
     sft_dir = step_metrics(context, "sft").get("run_dir")
     if sft_dir:
         config.policy = policy_spec_of_run(sft_dir)  # continue from the warm start
     if config.stage == "dpo":
-        from rl import train_dpo
+        from rl import train_dpo  # loads torch: only in the worker that runs the step
 
         pairs = dpo_pairs()
         if not pairs:
@@ -95,7 +97,7 @@ def optimise_policy(context: StepContext) -> dict:
             )
         result = train_dpo.run(config, progress=forward_training_logs(context), pairs=pairs)
     elif "rl" in config.stage:
-        from rl import train_rl
+        from rl import train_rl  # loads torch: only in the worker that runs the step
 
         _, scorer = round_scorer(context)
         result = train_rl.run(config, scorer, progress=forward_training_logs(context))
@@ -133,14 +135,12 @@ def essays_to_rewrite(context: StepContext) -> list[Essay]:
 
     Essays rewritten before (by this round's earlier attempt too) are not fresh, so a retry resumes.
     """
-    from .batches import gold_target, trusted_gold_essays
-
     wanted = int(round_setting(context, "rewrite_essays", 20))
-    gold = gold_target(wanted, float(round_setting(context, "gold_share", 0.1)))
+    gold = batches.gold_target(wanted, float(round_setting(context, "gold_share", 0.1)))
     done = Rewrite.objects.filter(training_round=context.training_round)
     pool = fresh_pool_essays(wanted - done.filter(essay__split=Split.POOL).count(), held_out=eval_count(context))
     trusted = (
-        Essay.objects.filter(pk__in=trusted_gold_essays(), rewrites__isnull=True)
+        Essay.objects.filter(pk__in=batches.trusted_gold_essays(), rewrites__isnull=True)
         .select_related("prompt")
         .order_by("pk")
     )
@@ -171,8 +171,6 @@ def generate_rewrites(context: StepContext) -> dict:
 
 def evaluate(context: StepContext) -> dict:
     """Scorer-judged M on the fixed held-out set: the new policy, the few-shot baseline, the promoted rewriter."""
-    from rl.reward import product_metric
-
     essays = eval_essays(eval_count(context))
     if not essays:
         raise ValueError("no pool essays to evaluate on: import some (split pool) first")
@@ -212,14 +210,11 @@ def evaluate(context: StepContext) -> dict:
 
 def create_rating_items(context: StepContext) -> dict:
     """Queue the pairs whose rewrite changed something (an unchanged pair would pay raters for nothing)."""
-    from .batches import create_rating_items as create_items
-    from .batches import set_uncertainty
-
     rewrites = list(
         Rewrite.objects.filter(training_round=context.training_round, guard_applied=False).select_related("essay")
     )
     rewrites = [r for r in rewrites if r.text != r.essay.text]
-    summary = create_items(
+    summary = batches.create_rating_items(
         context.training_round,
         rewrites,
         k=int(round_setting(context, "ratings_per_item", 2)),
@@ -230,5 +225,16 @@ def create_rating_items(context: StepContext) -> dict:
     if items:
         _, scorer = round_scorer(context)
         predictions = scorer.predict([i.essay.question for i in items], [i.rewrite.text for i in items])
-        set_uncertainty({item.pk: p.uncertainty for item, p in zip(items, predictions, strict=True)})
+        batches.set_uncertainty({item.pk: p.uncertainty for item, p in zip(items, predictions, strict=True)})
     return {"rating_batch": summary.batch.pk, "items": summary.items, "gold_items": summary.gold_items}
+
+
+# The round's steps in the order they run: the engine looks a step's body up here by the name stored on RoundStep.
+STEPS = [
+    StepSpec("train_scorer", "Retrain the scorer", gpu=True, body=train_scorer),
+    StepSpec("sft", "SFT warm start", gpu=True, body=sft),
+    StepSpec("optimise_policy", "Optimise the rewriter", gpu=True, body=optimise_policy),
+    StepSpec("generate_rewrites", "Rewrite fresh essays", gpu=True, body=generate_rewrites),
+    StepSpec("evaluate", "Evaluate M on held-out essays", gpu=True, body=evaluate),
+    StepSpec("create_rating_items", "Queue pairs for raters", gpu=False, body=create_rating_items),
+]

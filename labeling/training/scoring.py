@@ -1,54 +1,24 @@
 """Scorer workflows on the database: training data, training a version, loading the promoted scorer."""
 
-import math
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
-from .labels import human_band_labels
-from .models import Essay, ModelKind, ModelVersion, Split
+from labeling.corpus.labels import consensus_human_labels
+from labeling.models import Essay, ModelKind, ModelVersion, Split
+from rl.data import LabelledEssay
+
+from .jsonsafe import json_safe
 
 ProgressFn = Callable[[int, int, str], None]
 
 
-def json_safe(value):
-    """Metrics as JSON that PostgreSQL's jsonb accepts: NaN/inf become None, numpy numbers plain floats."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def consensus_human_labels(round_number: int | None = None) -> dict[tuple[int, int | None], dict]:
-    """Mean approved human band per text: (essay_id, rewrite_id or None) -> {question, text, band, n, rounds}."""
-    grouped: dict[tuple[int, int | None], dict] = {}
-    bands: dict[tuple[int, int | None], list[Decimal]] = defaultdict(list)
-    for label in human_band_labels(round_number):
-        key = (label.essay_id, label.rewrite_id)
-        entry = grouped.setdefault(key, {"question": label.question, "text": label.text, "rounds": set()})
-        entry["rounds"].add(label.round_number)
-        bands[key].append(label.band)
-    for key, entry in grouped.items():
-        entry["band"] = float(sum(bands[key]) / len(bands[key]))
-        entry["n"] = len(bands[key])
-    return grouped
-
-
 def training_records(include_human: bool = True, max_published: int | None = None):
     """Published reference bands (train and val splits only) plus approved human consensus bands."""
-    from rl.data import LabelledEssay
-
     published = (
         Essay.objects.filter(split__in=[Split.TRAIN, Split.VAL], band__isnull=False)
         .select_related("prompt")
@@ -69,8 +39,6 @@ def training_records(include_human: bool = True, max_published: int | None = Non
 
 
 def test_records():
-    from rl.data import LabelledEssay
-
     essays = Essay.objects.filter(split=Split.TEST, band__isnull=False).select_related("prompt").order_by("pk")
     return [LabelledEssay(e.question, e.text, float(e.band), f"published:{e.origin}") for e in essays]
 
@@ -84,6 +52,7 @@ def train_scorer_version(
     max_test: int | None = None,
 ) -> ModelVersion:
     """Train a scorer on everything approved so far, evaluate it on the test split, store it as a new version."""
+    # Imported here, not at the top: rl.scorer loads torch (sentence embeddings), which the web process never needs.
     from rl.scorer import ScorerConfig, evaluate, perturbation_report, train_scorer
 
     config = ScorerConfig(**(config_overrides or {}))
@@ -128,7 +97,10 @@ class ScorerUnavailable(LookupError):
 
 
 def load_scorer_version(version: ModelVersion):
-    """The scorer of a version, loaded once per process."""
+    """The scorer of a version, loaded once per process (the first Score page or round step that needs it).
+
+    rl.scorer is imported here, not at the top, so the web process starts without torch and pays for it only once.
+    """
     from rl.scorer import load_scorer
 
     key = (version.pk, version.artifact_path)
@@ -148,34 +120,3 @@ def promoted_scorer():
     if version is None:
         raise LookupError("no scorer is promoted yet: run `python manage.py train_scorer --promote`")
     return version, load_scorer_version(version)
-
-
-# Celery's task states in the words the round pages use (PENDING is also what an unknown id reads as).
-CELERY_STATES = {"PENDING": "queued", "STARTED": "running", "PROGRESS": "running", "RETRY": "queued",
-                 "SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "cancelled"}  # fmt: skip
-
-
-def scorer_training_state(task_id: str) -> dict:
-    """What a train-scorer task queued from the Models page is doing, read from Celery's result backend."""
-    from redis.exceptions import RedisError
-
-    from aes_site.celery import app
-
-    result = app.AsyncResult(task_id)
-    try:
-        celery_state = result.state
-    except (OSError, RedisError) as exc:  # the page must still render when the broker is away
-        return {"task_id": task_id, "state": "unknown", "done": 0, "total": 0, "message": f"state unavailable: {exc}"}
-    status = CELERY_STATES.get(celery_state, celery_state.lower())
-    state = {"task_id": task_id, "state": status, "done": 0, "total": 0, "message": ""}
-    if celery_state == "PENDING":
-        state["message"] = "queued: waiting for a worker on the gpu queue"
-    elif celery_state == "PROGRESS":
-        state.update({key: result.info.get(key, state[key]) for key in ("done", "total", "message")})
-    elif celery_state == "SUCCESS":
-        version = ModelVersion.objects.filter(pk=result.result).first()
-        state["version"] = {"pk": version.pk, "name": version.name} if version else None
-        state["message"] = f"trained {version.name}" if version else "trained (the version was deleted since)"
-    elif celery_state == "FAILURE":
-        state["message"] = f"failed: {type(result.result).__name__}: {result.result}"
-    return state

@@ -14,11 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .agreement import rater_gold_summary
-from .assignment import available_items, claim_next, current_assignment
-from .models import Assignment, AssignmentStatus, Rating
-from .payments import earnings_of, pay_per_pair
-from .rating_actions import (
+from labeling.models import Assignment, AssignmentStatus, Rating
+from labeling.roles import rater_required
+
+from .actions import (
     CRITERIA,
     SKIP_REASONS,
     RatingAnswer,
@@ -28,7 +27,9 @@ from .rating_actions import (
     skip_assignment,
     submit_rating,
 )
-from .roles import rater_required
+from .agreement import rater_gold_summary
+from .assignment import available_items, claim_next, current_assignment
+from .payments import earnings_of, pay_per_pair
 
 # Gold agreement shown to raters is computed on ratings before today, so a change right after a submit cannot tell
 # them that the pair they just rated was a gold item.

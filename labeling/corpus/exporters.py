@@ -1,6 +1,6 @@
 """Export the labelled essays for training: the scorer format (CSV, JSONL, Parquet) and TRL DPO pairs.
 
-Scorer rows are the essays with a reference band plus every approved human band label (labeling.labels), with
+Scorer rows are the essays with a reference band plus every approved human band label (labels.py), with
 ``iteration`` = the round number (0 for reference bands) and ``source`` naming the dataset or the rater and round.
 A band known only as "below 4" is written as the score "<4" (CSV, JSONL) or as a null score with ``below_4`` true
 (Parquet); the importer reads "<4" back. In the CSV, newlines inside texts are written as "<NL>" so every record is
@@ -21,9 +21,10 @@ import pyarrow.parquet as pq
 from django.db.models import Q
 from django.http import FileResponse
 
+from labeling.models import Essay
+
 from . import labels
-from .importers import NEWLINE_TOKEN
-from .models import Essay
+from .formats import NEWLINE_TOKEN
 
 SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source"]
 DPO_COLUMNS = ["prompt", "chosen", "rejected"]

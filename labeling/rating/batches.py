@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 
-from .models import Essay, RatingBatch, RatingItem, Rewrite, Split, TrainingRound
+from labeling.models import Essay, RatingBatch, RatingItem, Rewrite, Split, TrainingRound
 
 
 @dataclass(frozen=True)

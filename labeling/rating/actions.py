@@ -12,8 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from .assignment import live_count
-from .models import (
+from labeling.models import (
     Assignment,
     AssignmentStatus,
     Preference,
@@ -21,6 +20,8 @@ from .models import (
     RatingItem,
     ReviewStatus,
 )
+
+from .assignment import live_count
 from .payments import record_earning, record_reversal
 
 CRITERIA = {

@@ -6,11 +6,16 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from redis.exceptions import RedisError
 
-from . import charts
-from .models import ModelKind, ModelVersion, Promotion
-from .round_views import scorer_test_metrics, staff_required
-from .scoring import ScorerUnavailable, load_scorer_version, scorer_training_state
+from aes_site.celery import app
+from labeling import charts
+from labeling.models import ModelKind, ModelVersion, Promotion
+from labeling.roles import staff_required
+
+from .round_figures import scorer_test_metrics
+from .scoring import ScorerUnavailable, load_scorer_version
+from .tasks import gpu_train_scorer
 
 # Headline figures of a scorer's test evaluation, in the order the pages show them.
 SCORER_FIGURES = [
@@ -68,11 +73,36 @@ def models_list(request):
 @require_POST
 def scorer_train(request):
     """Queue a scorer training (published bands + approved human ratings) on a worker; the Models page follows it."""
-    from .tasks import gpu_train_scorer
-
     result = gpu_train_scorer.delay(promote=request.POST.get("promote") == "on", requested_by=request.user.pk)
     request.session[SCORER_TRAINING_SESSION_KEY] = result.id
     return redirect("models")
+
+
+# Celery's task states in the words the round pages use (PENDING is also what an unknown id reads as).
+CELERY_STATES = {"PENDING": "queued", "STARTED": "running", "PROGRESS": "running", "RETRY": "queued",
+                 "SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "cancelled"}  # fmt: skip
+
+
+def scorer_training_state(task_id: str) -> dict:
+    """What a train-scorer task queued from the Models page is doing, read from Celery's result backend."""
+    result = app.AsyncResult(task_id)
+    try:
+        celery_state = result.state
+    except (OSError, RedisError) as exc:  # the page must still render when the broker is away
+        return {"task_id": task_id, "state": "unknown", "done": 0, "total": 0, "message": f"state unavailable: {exc}"}
+    status = CELERY_STATES.get(celery_state, celery_state.lower())
+    state = {"task_id": task_id, "state": status, "done": 0, "total": 0, "message": ""}
+    if celery_state == "PENDING":
+        state["message"] = "queued: waiting for a worker on the gpu queue"
+    elif celery_state == "PROGRESS":
+        state.update({key: result.info.get(key, state[key]) for key in ("done", "total", "message")})
+    elif celery_state == "SUCCESS":
+        version = ModelVersion.objects.filter(pk=result.result).first()
+        state["version"] = {"pk": version.pk, "name": version.name} if version else None
+        state["message"] = f"trained {version.name}" if version else "trained (the version was deleted since)"
+    elif celery_state == "FAILURE":
+        state["message"] = f"failed: {type(result.result).__name__}: {result.result}"
+    return state
 
 
 @staff_required
@@ -213,7 +243,11 @@ class ScoreEssayForm(forms.Form):
 
 @staff_required
 def score_essay(request):
-    """Staff only: raters must never see a model's band."""
+    """Staff only: raters must never see a model's band.
+
+    The promoted scorer is loaded on the first scoring request and kept for the life of the process
+    (scoring.load_scorer_version), so the web process starts without torch and loads it at most once.
+    """
     version = ModelVersion.promoted(ModelKind.SCORER)
     form = ScoreEssayForm(request.POST or None)
     prediction = None

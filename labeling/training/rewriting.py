@@ -4,8 +4,10 @@ from collections.abc import Callable
 
 from django.db.models import Q
 
-from .labels import preference_pairs
-from .models import Essay, ModelKind, ModelVersion, Rewrite, Split
+from labeling.corpus.labels import consensus_human_labels, preference_pairs
+from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, Split
+from rl.config import RecipeConfig
+from rl.preferences import RatedPair
 
 DEFAULT_EVAL_ESSAYS = 20
 
@@ -63,7 +65,7 @@ def store_rewrites(
 
 def rewriter_for(version: ModelVersion | None, scorer, recipe=None):
     """A Rewriter for a version; None means the base model with the few-shot prompt (the round-0 baseline)."""
-    from rl.config import RecipeConfig
+    # Imported here, not at the top: they load torch and transformers, which the web process never needs.
     from rl.rewriter import Rewriter
     from rl.training import as_band_predictor, policy_spec_of_run
 
@@ -88,10 +90,6 @@ def dpo_pairs(round_number: int | None = None):
     When the bands tie and the pair exists only through the raters' "which is better" answers, the winner is given
     half a band more, so the pair keeps its direction.
     """
-    from rl.preferences import RatedPair
-
-    from .scoring import consensus_human_labels
-
     bands = consensus_human_labels(round_number)
     pairs = []
     for pair in preference_pairs(round_number):

@@ -1,9 +1,8 @@
 """A round's figures: what its evaluate step recorded, plus the human-judged M once raters have rated its pairs."""
 
+from labeling.corpus.labels import consensus_human_labels
+from labeling.models import TrainingRound
 from rl.reward import product_metric
-
-from .models import TrainingRound
-from .scoring import consensus_human_labels
 
 
 def round_metrics(training_round: TrainingRound) -> dict:

@@ -1,0 +1,74 @@
+"""What a round's step body gets and may raise: the engine (engine.py) runs bodies, steps.py defines them."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone
+
+from labeling.models import RoundStep, TrainingRound
+
+from .jsonsafe import json_safe
+
+
+class StepCancelled(Exception):
+    pass
+
+
+class StepSkipped(Exception):
+    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer)."""
+
+
+class StepContext:
+    """What a step body gets: its round's config, and ways to report progress, log lines and metrics."""
+
+    def __init__(self, step: RoundStep):
+        self.step = step
+        self.training_round = step.training_round
+        self.config = self.training_round.config
+        self._last_cancel_check = 0.0
+
+    def log(self, message: str) -> None:
+        line = f"[{timezone.now():%H:%M:%S}] {message}\n"
+        RoundStep.objects.filter(pk=self.step.pk).update(log=Concat(F("log"), Value(line)))
+
+    def progress(self, done: int, total: int, message: str = "") -> None:
+        """Record progress; also the safe point where a cancel request takes effect."""
+        RoundStep.objects.filter(pk=self.step.pk).update(progress_done=done, progress_total=total)
+        if message:
+            self.log(message)
+        self.check_cancel()
+
+    def record(self, **metrics) -> None:
+        """Append one point to the step's curves (metrics['history']) and keep the latest values."""
+        metrics = json_safe(metrics)
+        step = RoundStep.objects.get(pk=self.step.pk)
+        history = step.metrics.get("history", [])
+        history.append({k: v for k, v in metrics.items() if v is not None})
+        step.metrics = {**step.metrics, **metrics, "history": history}
+        RoundStep.objects.filter(pk=step.pk).update(metrics=step.metrics)
+
+    def set_metrics(self, **metrics) -> None:
+        step = RoundStep.objects.get(pk=self.step.pk)
+        RoundStep.objects.filter(pk=step.pk).update(metrics={**step.metrics, **metrics})
+
+    def check_cancel(self) -> None:
+        now = time.monotonic()
+        if now - self._last_cancel_check < 1.0:
+            return
+        self._last_cancel_check = now
+        if TrainingRound.objects.filter(pk=self.training_round.pk, cancel_requested=True).exists():
+            raise StepCancelled()
+
+
+StepBody = Callable[[StepContext], dict | None]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str  # stored on RoundStep.name
+    title: str
+    gpu: bool  # runs on the "gpu" queue
+    body: StepBody  # returns metrics to keep on the step, or raises StepSkipped
