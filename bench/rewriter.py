@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rl.config import load_recipe  # noqa: E402
 from rl.edits import diff_edits  # noqa: E402
-from rl.gec_eval import GecFigures, GecSet, evaluate_outputs, load_gec_set  # noqa: E402
+from rl.gec_eval import GecFigures, GecSet, evaluate_outputs, load_gec_set, rewrite_as_essays  # noqa: E402
 from rl.models import PolicySpec, artifacts_dir  # noqa: E402
-from rl.reward import ProductMetric, judge_rewrites, product_metric  # noqa: E402
+from rl.reward import ProductMetric, half_band_metric, judge_rewrites, product_metric  # noqa: E402
 from rl.rewriter import Rewriter, RewriteResult  # noqa: E402
 from rl.training import as_band_predictor, cpu_environment, load_pool, policy_spec_of_run  # noqa: E402
 
@@ -102,9 +102,6 @@ def run_rewriter(name: str, spec: PolicySpec, settings, scorer, questions, essay
     return results, tokens_per_s, elapsed
 
 
-GEC_QUESTION = "Write about a topic you know and give reasons for your opinion."  # the GEC set has no questions
-
-
 def describe_gec(label: str, figures: GecFigures, seconds: float | None = None) -> str:
     timing = f"  {seconds / figures.sentences:.2f} s/sentence" if seconds is not None else ""
     return (
@@ -133,18 +130,9 @@ def raw_proposals(spec: PolicySpec, settings, sentences: list[str]) -> list[str]
 def product_outputs(
     spec: PolicySpec, settings, scorer, sentences: list[str], per_essay: int
 ) -> tuple[list[str], Rewriter]:
-    """The product on the sentences grouped into essays (one sentence a line, so each maps back to its line)."""
     rewriter = Rewriter.from_spec(spec, scorer, settings)
     rewriter.language_model.forget()  # the corrector-alone row scored the same sentences
-    groups = [sentences[i : i + per_essay] for i in range(0, len(sentences), per_essay)]
-    outputs = []
-    for start in range(0, len(groups), 8):
-        chunk = groups[start : start + 8]
-        results = rewriter.rewrite([GEC_QUESTION] * len(chunk), ["\n".join(g) for g in chunk])
-        for group, result in zip(chunk, results, strict=True):
-            lines = result.text.split("\n")
-            outputs += lines if len(lines) == len(group) else group  # never seen: edits do not add line breaks
-    return outputs, rewriter
+    return rewrite_as_essays(rewriter, sentences, per_essay), rewriter
 
 
 def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
@@ -433,11 +421,7 @@ def m_section(args, config, model_folder, reward_bands, judge_bands, questions, 
         judge_old = judge_bands.predict_bands(questions, essays)
         judge_new = judge_bands.predict_bands(questions, texts)
         # Raters give half bands: the same judge with its bands rounded to 0.5 shows what a rater scale could see.
-        under_judge_rounded = product_metric(
-            [round(b * 2) / 2 for b in judge_old],
-            [round(b * 2) / 2 for b in judge_new],
-            [r.chars_changed for r in results],
-        )
+        under_judge_rounded = half_band_metric(judge_old, judge_new, [r.chars_changed for r in results])
         print(describe(f"{name} / independent judge", under_judge))
         print(describe(f"{name} / judge, half bands", under_judge_rounded))
         print(describe(f"{name} / reward scorer", under_reward))

@@ -104,7 +104,7 @@ class LanguageModel:
                 if not keep:
                     yield i, picked[row, :n], None, None
                     continue
-                layers = output.past_key_values.layers
+                layers = output.cache.layers
                 cache = [
                     (layer.keys[row : row + 1, :, : n + 1], layer.values[row : row + 1, :, : n + 1]) for layer in layers
                 ]
@@ -171,7 +171,7 @@ class LanguageModel:
             logits = self.model(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
-                past_key_values=cache,
+                cache=cache,
                 position_ids=positions.to(self.device),
             ).logits.float()
             rows = torch.log_softmax(logits, dim=-1).cpu()

@@ -129,3 +129,20 @@ def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
         sentences=n,
         changed_sentences=changed,
     )
+
+
+GEC_QUESTION = "Write about a topic you know and give reasons for your opinion."  # a GEC set has no questions
+
+
+def rewrite_as_essays(rewriter, sentences: list[str], per_essay: int = 12, batch: int = 8) -> list[str]:
+    """The product's output for each sentence: the sentences grouped `per_essay` to an essay, one a line (so each
+    maps back to its line), rewritten as the product rewrites essays (rl.rewriter.Rewriter.rewrite)."""
+    groups = [sentences[i : i + per_essay] for i in range(0, len(sentences), per_essay)]
+    outputs = []
+    for start in range(0, len(groups), batch):
+        chunk = groups[start : start + batch]
+        results = rewriter.rewrite([GEC_QUESTION] * len(chunk), ["\n".join(g) for g in chunk])
+        for group, result in zip(chunk, results, strict=True):
+            lines = result.text.split("\n")
+            outputs += lines if len(lines) == len(group) else group  # edits never add line breaks; safe anyway
+    return outputs

@@ -93,6 +93,11 @@ def product_metric(bands_old: Sequence[float], bands_new: Sequence[float], chang
     )
 
 
+def half_band_metric(bands_old: Sequence[float], bands_new: Sequence[float], changed: Sequence[int]) -> ProductMetric:
+    """M with both bands rounded to half bands, as a rater reports them: gains of hundredths vanish."""
+    return product_metric([round(b * 2) / 2 for b in bands_old], [round(b * 2) / 2 for b in bands_new], changed)
+
+
 def judge_rewrites(
     judge: BandPredictor, questions: Sequence[str], originals: Sequence[str], rewrites: Sequence[str]
 ) -> ProductMetric:

@@ -124,6 +124,12 @@ def verdicts(lm, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESH
     return [Verdict(logprob[new] - logprob[old], degenerate_reason(old, new), threshold) for old, new in pairs]
 
 
+def verified_share(verdict_lists: list[list[Verdict]]) -> float | None:
+    """Share of changed sentences judged fixes, over rewrites' verdict lists (None when nothing changed)."""
+    flat = [v for verdicts_of_one in verdict_lists for v in verdicts_of_one]
+    return sum(v.fix for v in flat) / len(flat) if flat else None
+
+
 def sentence_changes(original: str, rewrite: str) -> list[tuple[str, str]]:
     """(old, new) for each sentence (or run of sentences, when a rewrite splits or joins them) the rewrite changed."""
     from rl.edits import split_sentences
