@@ -155,6 +155,13 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
         return produced
 
     measure("no change (the source)", lambda: sentences)
+    if args.gec_product_only:
+        summary = policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, None)
+        return {
+            **summary,
+            "gec_gleu_source": outputs["no change (the source)"][0].gleu,
+            "gec_sentences": len(sentences),
+        }
     measure("spell checker alone (rl.candidates.spell_check)", lambda: [spell_check(s) for s in sentences])
     lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
     corrector = Corrector(lm, CorrectorSettings(threshold=config.rewriter.correction_threshold))
@@ -203,9 +210,11 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
 
 
 def policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, measure_raw) -> dict:
-    """The trained policy's raw edits and the product (policy + corrector + verifier + guard)."""
-    policy = policy_spec_of_run(model_folder)
-    measure_raw("trained policy, every edit applied", policy, config.rewriter)
+    """The trained policy's raw edits and the product (policy + corrector + verifier + guard); with
+    rewriter.num_candidates 0 the product runs without the policy (corrector + verifier + guard)."""
+    policy = product_spec(config, model_folder)
+    if measure_raw is not None and config.rewriter.num_candidates > 0:
+        measure_raw("trained policy, every edit applied", policy, config.rewriter)
     product: list[Rewriter] = []
 
     def run_product():
@@ -213,7 +222,9 @@ def policy_rows(args, config, model_folder, reward_bands, gec, sentences, output
         product.append(rewriter)
         return produced
 
-    produced = measure(f"product (policy+corrector+guard, {args.gec_essay_sentences}/essay)", run_product)
+    label = f"product ({'policy+' if config.rewriter.num_candidates else ''}corrector+guard, "
+    label += f"{args.gec_essay_sentences}/essay)"
+    produced = measure(label, run_product)
     stats = product[0].stats
     print(f"product: {stats.policy_edits} verified policy edits, {stats.unverified_edits} refused by the verifier, "
           f"{stats.corrector_sentences} corrector sentences; corrector {stats.corrector_seconds:.0f} s")  # fmt: skip
@@ -222,15 +233,24 @@ def policy_rows(args, config, model_folder, reward_bands, gec, sentences, output
         if before != after and shown < args.show:
             print(f"  {'; '.join(e.line() for e in diff_edits(before, after))}")
             shown += 1
-    figures, seconds = outputs[f"product (policy+corrector+guard, {args.gec_essay_sentences}/essay)"]
+    figures, seconds = outputs[label]
+    raw = outputs.get("trained policy, every edit applied")
     return {
         "gec_gleu": figures.gleu,
         "gec_precision": figures.precision,
         "gec_harm": figures.harm,
         "gec_changed": figures.changed,
         "gec_seconds_per_sentence": seconds / figures.sentences,
-        "gec_gleu_policy_raw": outputs["trained policy, every edit applied"][0].gleu,
+        "gec_gleu_policy_raw": raw[0].gleu if raw else None,
+        "product_uses_policy": config.rewriter.num_candidates > 0,
     }
+
+
+def product_spec(config, model_folder) -> PolicySpec:
+    """The trained run's policy; the base model alone when the product runs without policy proposals."""
+    if config.rewriter.num_candidates == 0:
+        return PolicySpec(model=config.policy.model)
+    return policy_spec_of_run(model_folder)
 
 
 def _insert(essay: str, sentence: str) -> tuple[str, int]:
@@ -362,6 +382,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--gec-essay-sentences", type=int, default=12, help="GEC sentences per essay for the product")
     parser.add_argument("--gec-raw-sentences", type=int, help="raw policy proposals on the first N only (slow)")
     parser.add_argument("--skip-policy", action="store_true", help="GEC rows without a trained policy (no product)")
+    parser.add_argument("--gec-product-only", action="store_true", help="GEC: only no change and the product")
     parser.add_argument("--pairwise-essays", type=int, default=100, help="held-out pool essays hosting the pairs")
     parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
     args = parser.parse_args(argv)
@@ -384,7 +405,7 @@ def main(argv: list[str] | None = None) -> dict:
     pool = held_out[: args.essays]
     questions, essays = [e.question for e in pool], [e.essay for e in pool]
     reward_scorer, judge = load_scorers(args.scorer, args.judge)
-    if model_folder is None:
+    if model_folder is None and config.rewriter.num_candidates > 0:
         # A fresh checkout has no trained run: train the recipe against the reward scorer (never the judge) first.
         from rl.pipeline import run_recipe
 
@@ -406,7 +427,7 @@ def main(argv: list[str] | None = None) -> dict:
 def m_section(args, config, model_folder, reward_bands, judge_bands, questions, essays) -> dict:
     """M under the independent judge (and at half bands, and under the reward scorer) on held-out pool essays."""
     figures = {}
-    runs = [("chosen", policy_spec_of_run(model_folder), config.rewriter)]
+    runs = [("chosen", product_spec(config, model_folder), config.rewriter)]
     if not args.skip_baseline:
         from dataclasses import replace
 

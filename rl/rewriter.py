@@ -412,6 +412,9 @@ class Rewriter:
         """A rewriter for a PolicySpec (base model plus optional adapter), ready to generate."""
         from rl.models import load_policy
 
+        settings = settings or RewriterSettings()
+        if settings.num_candidates == 0 and settings.output_format == "edits":
+            return cls(None, None, scorer, settings, base_model=spec.model)  # corrector only: no policy to load
         model, tokenizer = load_policy(spec)
         return cls(model, tokenizer, scorer, settings, base_model=spec.model)
 
