@@ -51,3 +51,25 @@ def test_corrector_fixes_errors_and_leaves_correct_sentences_alone():
         lm, [(fixed.sentence, fixed.corrected), (clean.sentence, "Most people agree that exercise is healthy healthy.")]
     )
     assert good.fix and bad.harm
+
+
+class FlatScorer:
+    """Every essay gets the same band: the holistic scorer sees nothing, so only the edit verdicts can decide."""
+
+    def predict_bands(self, questions, essays):
+        return [6.0 for _ in essays]
+
+
+@pytest.mark.slow
+def test_rewriter_without_a_policy_makes_verified_corrections():
+    from rl.config import RewriterSettings
+    from rl.models import PolicySpec
+    from rl.rewriter import Rewriter
+
+    settings = RewriterSettings(num_candidates=0)
+    rewriter = Rewriter.from_spec(PolicySpec(), FlatScorer(), settings)
+    assert rewriter.model is None  # the corrector alone needs no policy
+    essay = "Many people believes that cars are necessary. I disagree with this view becuase buses are cheaper."
+    (result,) = rewriter.rewrite(["Are cars necessary?"], [essay])
+    assert not result.guard_applied and "because" in result.text
+    assert 0 < result.chars_changed < 100 and rewriter.stats.corrector_sentences >= 1
