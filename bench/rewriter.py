@@ -154,6 +154,11 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
         print(describe_gec(label, *outputs[label]), flush=True)
         return produced
 
+    if args.pairwise_only:
+        _, held_out = load_pool(config.data)
+        lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+        return pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
+                                 random.Random(config.seed))  # fmt: skip
     measure("no change (the source)", lambda: sentences)
     if args.gec_product_only:
         summary = policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, None)
@@ -383,6 +388,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--gec-raw-sentences", type=int, help="raw policy proposals on the first N only (slow)")
     parser.add_argument("--skip-policy", action="store_true", help="GEC rows without a trained policy (no product)")
     parser.add_argument("--gec-product-only", action="store_true", help="GEC: only no change and the product")
+    parser.add_argument("--pairwise-only", action="store_true", help="GEC: only the reward's pairwise accuracy")
     parser.add_argument("--pairwise-essays", type=int, default=100, help="held-out pool essays hosting the pairs")
     parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
     args = parser.parse_args(argv)
