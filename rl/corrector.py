@@ -6,9 +6,10 @@ judges any edit, whoever proposed it (the policy, the spell checker, a rater's r
 ratio of whole-sentence probabilities, not of per-token averages: averaging rewards inserting frequent words ("the")
 because they lower the mean surprisal, and inserted articles were then the commonest harm.
 
-Cost on a CPU: one forward pass over each sentence gives the next-token distribution at every position, so each
-candidate gets a cheap first score (the log-probability of its first changed token against the original's, with the
-same left context); only the best few per sentence are scored in full.
+Cost on a CPU: one forward pass over each sentence gives the next-token distribution at every position and the
+attention cache, so each candidate gets a cheap first score (the log-probability of its first changed token against
+the original's, with the same left context); only the best few per sentence are scored, from their first changed token
+to a few tokens past the change, on top of the cached prefix; the sentence a round produced is scored in full.
 """
 
 from collections.abc import Sequence
@@ -27,14 +28,6 @@ class ScoredText:
     text: str
     token_ids: list[int]
     logprob: float  # total log-probability of the tokens after the start token
-
-    @property
-    def tokens(self) -> int:
-        return max(len(self.token_ids), 1)
-
-    @property
-    def per_token(self) -> float:
-        return self.logprob / self.tokens
 
 
 @dataclass
@@ -63,6 +56,8 @@ class LanguageModel:
         self.batch_size = batch_size
         self.window = window  # tokens after a change that still count towards its score
         self.start_id = 0 if "endoftext" in tokenizer.convert_ids_to_tokens(0) else tokenizer.bos_token_id
+        if self.start_id is None:
+            self.start_id = tokenizer.eos_token_id
         self.tokens_scored = 0
         self._memo: dict[str, ScoredText] = {}  # the guard and the reward often score what the corrector scored
 
@@ -202,14 +197,14 @@ class Correction:
     sentence: str
     corrected: str
     applied: list[Span] = field(default_factory=list)
-    gain: float = 0.0  # per-token log-probability gain of the corrected sentence over the original
+    gain: float = 0.0  # log-likelihood gain (nats) of the corrected sentence over the original
 
 
 @dataclass
 class CorrectorSettings:
     threshold: float = DEFAULT_THRESHOLD  # minimum log-probability gain (nats) for an edit to count as a correction
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
-    max_scored: int = 10  # candidates scored in full per sentence and round
+    max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
     rounds: int = 2  # a second round corrects what the first made visible ("he go to school" -> ... )
 
 
