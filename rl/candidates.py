@@ -187,8 +187,8 @@ def candidate_spans(sentence: str) -> list[Span]:
             add("I", "capital")
         if first and word[:1].islower():
             add(word[:1].upper() + word[1:], "capital")
-        if word[:1].isupper() and not first and not is_known(word) and word != "I":
-            continue  # an unknown capitalised word mid-sentence is a name
+        if word[:1].isupper() and not first and word != "I":
+            continue  # a capitalised word mid-sentence is a name or part of one ("Hoi An", "Hung Kings")
         if not is_known(word):
             for suggestion in spelling_suggestions(word):
                 add(_keep_case(word, suggestion), "spelling")
