@@ -115,6 +115,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # A round step whose worker has not heart-beaten for this long is marked failed (worker killed, machine lost).
 ROUND_HEARTBEAT_TIMEOUT = float(os.environ.get("AES_HEARTBEAT_TIMEOUT", "120"))
+# A GEC set (dev.src, dev.ref0..) the evaluate step also measures GLEU on (first round.gec_sentences); empty: none
+GEC_DIR = os.environ.get("AES_GEC_DIR", "")
 
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")

@@ -1,6 +1,8 @@
-"""Benchmark the rewriter: few-shot baseline vs the trained rewriter on the same held-out pool essays.
+"""Benchmark the rewriter: few-shot baseline vs the trained rewriter on the same held-out pool essays, and (with
+--gec-dir) every output against human corrections and the reward's pairwise accuracy.
 
     python bench/rewriter.py [--essays N] [--model RUN_FOLDER] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER]
+                             [--gec-dir ../shared/data/jfleg_dev [--gec-sentences N]] [--tune-threshold]
 
 Without --model it benchmarks the newest run of the recipe, training one against the reward scorer first when there
 is none (a fresh checkout: about 10 minutes for cpu-demo on 2 cores).
@@ -9,6 +11,15 @@ Both rewriters use the reward scorer inside their guard. The product metric M is
 judge (a scorer trained on data disjoint from the reward scorer's, never seen by training or the guard: the figure that
 counts) and under the reward scorer (where the guard makes harm zero by construction). The last line is one JSON
 object with the judge's figures.
+
+--gec-dir (a folder with dev.src and dev.ref0..3, e.g. JFLEG dev; read, never copied): GLEU (rl/gleu.py) of no change,
+the project's spell checker alone, the few-shot base model and the trained policy with every proposed edit applied,
+the language-model corrector alone, and the product (policy + corrector + verifier + guard + reward scorer, the
+sentences grouped `--gec-essay-sentences` to an essay); per output the share of changed sentences whose sentence
+GLEU rose (precision) and fell (harm). Then the reward's pairwise accuracy: the set's sentences placed into held-out
+pool essays, the share of (source -> human correction) changes it rewards above no change, and the share of harmful
+edits (rl/harms.py) it rewards below no change, for the mission's reward alone and with the edit verdicts.
+--tune-threshold: the corrector's threshold chosen on the project's own corrupted sentences (never the GEC set).
 """
 
 import argparse
@@ -22,8 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rl.config import load_recipe  # noqa: E402
 from rl.edits import diff_edits  # noqa: E402
+from rl.gec_eval import GecFigures, GecSet, evaluate_outputs, load_gec_set, rewrite_as_essays  # noqa: E402
 from rl.models import PolicySpec, artifacts_dir  # noqa: E402
-from rl.reward import ProductMetric, judge_rewrites, product_metric  # noqa: E402
+from rl.reward import ProductMetric, half_band_metric, judge_rewrites, product_metric  # noqa: E402
 from rl.rewriter import Rewriter, RewriteResult  # noqa: E402
 from rl.training import as_band_predictor, cpu_environment, load_pool, policy_spec_of_run  # noqa: E402
 
@@ -90,9 +102,279 @@ def run_rewriter(name: str, spec: PolicySpec, settings, scorer, questions, essay
     return results, tokens_per_s, elapsed
 
 
+def describe_gec(label: str, figures: GecFigures, seconds: float | None = None) -> str:
+    timing = f"  {seconds / figures.sentences:.2f} s/sentence" if seconds is not None else ""
+    return (
+        f"{label:<46} GLEU={figures.gleu:6.2f}  changed={figures.changed:.3f}  precision={figures.precision:.3f}  "
+        f"harm={figures.harm:.3f}  n={figures.sentences}{timing}"
+    )
+
+
+def raw_proposals(spec: PolicySpec, settings, sentences: list[str]) -> list[str]:
+    """Every edit the policy proposes (greedy decoding), applied without any check: what the policy itself knows."""
+    from dataclasses import replace
+
+    from rl.edits import apply_edits, parse_edit_lines
+    from rl.rewriter import sentence_messages
+
+    settings = replace(settings, num_candidates=1, corrector=False, edit_verifier=False)
+    rewriter = Rewriter.from_spec(spec, None, settings)
+    conversations = [sentence_messages("", sentence, settings.few_shot) for sentence in sentences]
+    answers = rewriter.generate(conversations, settings.max_new_tokens)
+    return [
+        apply_edits(s, parse_edit_lines(text, s, truncated))
+        for s, (text, truncated) in zip(sentences, answers, strict=True)
+    ]
+
+
+def product_outputs(
+    spec: PolicySpec, settings, scorer, sentences: list[str], per_essay: int
+) -> tuple[list[str], Rewriter]:
+    rewriter = Rewriter.from_spec(spec, scorer, settings)
+    rewriter.language_model.forget()  # the corrector-alone row scored the same sentences
+    return rewrite_as_essays(rewriter, sentences, per_essay), rewriter
+
+
+def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
+    import random
+
+    from rl.candidates import spell_check
+    from rl.corrector import Corrector, CorrectorSettings, LanguageModel
+
+    gec = load_gec_set(args.gec_dir).subset(args.gec_sentences)
+    sentences = gec.texts
+    print(f"\n== edits against human corrections: {len(sentences)} sentences of {args.gec_dir} ==", flush=True)
+    outputs: dict[str, tuple[GecFigures, float]] = {}
+
+    def measure(label: str, make):
+        started = time.perf_counter()
+        produced = make()
+        elapsed = time.perf_counter() - started
+        outputs[label] = (evaluate_outputs(gec, produced), elapsed)
+        print(describe_gec(label, *outputs[label]), flush=True)
+        return produced
+
+    if args.pairwise_only:
+        _, held_out = load_pool(config.data)
+        lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+        return pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
+                                 random.Random(config.seed))  # fmt: skip
+    measure("no change (the source)", lambda: sentences)
+    if args.gec_product_only:
+        summary = policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, None)
+        return {
+            **summary,
+            "gec_gleu_source": outputs["no change (the source)"][0].gleu,
+            "gec_sentences": len(sentences),
+        }
+    measure("spell checker alone (rl.candidates.spell_check)", lambda: [spell_check(s) for s in sentences])
+    lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+    corrector = Corrector(lm, CorrectorSettings(threshold=config.rewriter.correction_threshold))
+    measure("LM corrector alone", lambda: [c.corrected for c in corrector.correct(sentences)])
+    raw_gec = gec.subset(args.gec_raw_sentences)
+    raw_sentences = raw_gec.texts
+    if len(raw_sentences) < len(sentences):
+        figures = evaluate_outputs(raw_gec, raw_sentences)
+        outputs[f"no change, first {len(raw_sentences)}"] = (figures, 0.0)
+        print(describe_gec(f"no change, first {len(raw_sentences)}", figures), flush=True)
+
+    def measure_raw(label: str, spec: PolicySpec, settings):
+        started = time.perf_counter()
+        figures = evaluate_outputs(raw_gec, raw_proposals(spec, settings, raw_sentences))
+        outputs[label] = (figures, time.perf_counter() - started)
+        print(describe_gec(label, *outputs[label]), flush=True)
+
+    if not args.skip_baseline:
+        from dataclasses import replace
+
+        few_shot = replace(config.rewriter, few_shot=True)
+        measure_raw("few-shot base model, every edit applied", PolicySpec(model=config.policy.model), few_shot)
+    summary: dict = {}
+    if model_folder is None:
+        print("no trained policy (--skip-policy): the policy rows and the product are left out")
+    else:
+        summary.update(policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure,
+                                   measure_raw))  # fmt: skip
+    summary.update({
+        "gec_gleu_source": outputs["no change (the source)"][0].gleu,
+        "gec_sentences": len(sentences),
+        "gec_gleu_spell_checker": outputs["spell checker alone (rl.candidates.spell_check)"][0].gleu,
+        "gec_gleu_corrector": outputs["LM corrector alone"][0].gleu,
+        "gec_corrector_precision": outputs["LM corrector alone"][0].precision,
+        "gec_corrector_harm": outputs["LM corrector alone"][0].harm,
+        "gec_corrector_changed": outputs["LM corrector alone"][0].changed,
+    })  # fmt: skip
+    if "few-shot base model, every edit applied" in outputs:
+        summary["gec_gleu_few_shot_raw"] = outputs["few-shot base model, every edit applied"][0].gleu
+        summary["gec_raw_sentences"] = len(raw_sentences)
+        summary["gec_gleu_source_raw_sentences"] = evaluate_outputs(raw_gec, raw_sentences).gleu
+    _, held_out = load_pool(config.data)
+    summary.update(pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
+                                     random.Random(config.seed)))  # fmt: skip
+    return summary
+
+
+def policy_rows(args, config, model_folder, reward_bands, gec, sentences, outputs, measure, measure_raw) -> dict:
+    """The trained policy's raw edits and the product (policy + corrector + verifier + guard); with
+    rewriter.num_candidates 0 the product runs without the policy (corrector + verifier + guard)."""
+    policy = product_spec(config, model_folder)
+    if measure_raw is not None and config.rewriter.num_candidates > 0:
+        measure_raw("trained policy, every edit applied", policy, config.rewriter)
+    product: list[Rewriter] = []
+
+    def run_product():
+        produced, rewriter = product_outputs(policy, config.rewriter, reward_bands, sentences, args.gec_essay_sentences)
+        product.append(rewriter)
+        return produced
+
+    label = f"product ({'policy+' if config.rewriter.num_candidates else ''}corrector+guard, "
+    label += f"{args.gec_essay_sentences}/essay)"
+    produced = measure(label, run_product)
+    stats = product[0].stats
+    print(f"product: {stats.policy_edits} verified policy edits, {stats.unverified_edits} refused by the verifier, "
+          f"{stats.corrector_sentences} corrector sentences; corrector {stats.corrector_seconds:.0f} s")  # fmt: skip
+    shown = 0
+    for before, after in zip(sentences, produced, strict=True):
+        if before != after and shown < args.show:
+            print(f"  {'; '.join(e.line() for e in diff_edits(before, after))}")
+            shown += 1
+    figures, seconds = outputs[label]
+    raw = outputs.get("trained policy, every edit applied")
+    return {
+        "gec_gleu": figures.gleu,
+        "gec_precision": figures.precision,
+        "gec_harm": figures.harm,
+        "gec_changed": figures.changed,
+        "gec_seconds_per_sentence": seconds / figures.sentences,
+        "gec_gleu_policy_raw": raw[0].gleu if raw else None,
+        "product_uses_policy": config.rewriter.num_candidates > 0,
+    }
+
+
+def product_spec(config, model_folder) -> PolicySpec:
+    """The trained run's policy; the base model alone when the product runs without policy proposals."""
+    if config.rewriter.num_candidates == 0:
+        return PolicySpec(model=config.policy.model)
+    return policy_spec_of_run(model_folder)
+
+
+def _insert(essay: str, sentence: str) -> tuple[str, int]:
+    """The essay with `sentence` after its second sentence, and where it starts."""
+    from rl.edits import sentence_spans
+
+    spans = sentence_spans(essay)
+    cut = spans[min(1, len(spans) - 1)][1]
+    return essay[:cut] + " " + sentence + essay[cut:], cut + 1
+
+
+def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dict:
+    """Share of human corrections the reward prefers to the source, and of harmful edits it rejects."""
+    from rl.edits import split_sentences
+    from rl.gec_eval import detokenise
+    from rl.harms import SEEN_HARMS, harmful_edits
+    from rl.reward import chars_changed, edit_reward, reward
+    from rl.verifier import rewrite_verdicts
+
+    cases = []  # (kind, question, old essay, new essay)
+    for i, source in enumerate(gec.texts):
+        host = pool[i % len(pool)]
+        old, at = _insert(host.essay, source)
+        corrections = [detokenise(references[i]) for references in gec.references]
+        correction = next((c for c in corrections if c != source), None)  # the first that changes anything
+        if correction is not None:
+            cases.append(("correction", host.question, old, old[:at] + correction + old[at + len(source) :]))
+    for e, host in enumerate(pool):
+        candidates = [s for s in split_sentences(host.essay) if len(s.split()) >= 6]
+        if candidates:
+            sentence = rng.choice(candidates)
+            for kind, harmed in harmful_edits(sentence, rng):
+                cases.append((kind, host.question, host.essay, host.essay.replace(sentence, harmed, 1)))
+        original, harmed = SEEN_HARMS[e % len(SEEN_HARMS)]
+        old, at = _insert(host.essay, original)
+        cases.append(("seen_in_issue", host.question, old, old[:at] + harmed + old[at + len(original) :]))
+    texts = list(dict.fromkeys((q, t) for _, q, old, new in cases for t in (old, new)))
+    bands = dict(zip(texts, reward_bands.predict_bands([q for q, _ in texts], [t for _, t in texts]), strict=True))
+    judged = rewrite_verdicts(
+        lm, [old for _, _, old, _ in cases], [new for *_, new in cases], settings.verdict_threshold
+    )
+    tallies: dict[str, list[int]] = {}  # kind -> [n, plain reward right, edit reward right]
+    for (kind, question, old, new), verdicts in zip(cases, judged, strict=True):
+        before, after, changed = bands[(question, old)], bands[(question, new)], chars_changed(old, new)
+        plain = reward(before, after, changed, settings.char_penalty)
+        edited = edit_reward(before, after, changed, verdicts, settings.char_penalty, settings.edit_weight)
+        right = (lambda r: r > 0) if kind == "correction" else (lambda r: r < 0)
+        tally = tallies.setdefault(kind, [0, 0, 0])
+        tally[0] += 1
+        tally[1] += right(plain)
+        tally[2] += right(edited)
+    print("\nreward pairwise accuracy (share where the reward prefers the right side; no change earns 0):")
+    print(f"  {'case':<36} {'n':>5} {'mission reward':>15} {'with edit verdicts':>19}")
+    for kind, (n, plain, edited) in tallies.items():
+        print(f"  {kind:<36} {n:>5} {plain / n:>15.3f} {edited / n:>19.3f}")
+    harms = [t for k, t in tallies.items() if k != "correction"]
+    harm_n = sum(t[0] for t in harms)
+    correction = tallies.get("correction", [1, 0, 0])
+    summary = {
+        "pairwise_correction_accuracy": correction[2] / correction[0],
+        "pairwise_harm_accuracy": sum(t[2] for t in harms) / harm_n if harm_n else None,
+        "pairwise_correction_accuracy_mission_reward": correction[1] / correction[0],
+        "pairwise_harm_accuracy_mission_reward": sum(t[1] for t in harms) / harm_n if harm_n else None,
+        "pairwise_corrections": correction[0],
+        "pairwise_harms": harm_n,
+    }
+    print(f"  {'all harmful edits':<36} {harm_n:>5} {summary['pairwise_harm_accuracy_mission_reward']:>15.3f} "
+          f"{summary['pairwise_harm_accuracy']:>19.3f}")  # fmt: skip
+    return summary
+
+
+def tune_threshold(config, sentences: int = 200) -> float:
+    """The corrector's threshold from the project's own essays: better essays' sentences, 60% with injected learner
+    errors (rl.corruptions), the rest as written; a change fixes when it brings the sentence closer (in words) to
+    the original. Chosen: the threshold with the most fixes minus twice the harms."""
+    import random
+
+    from rapidfuzz.distance import Levenshtein
+
+    from rl.corrector import Corrector, LanguageModel
+    from rl.corruptions import corrupt_sentence
+    from rl.edits import split_sentences
+    from rl.training import load_sft_sources
+
+    rng = random.Random(1)
+    # essays 200-400 of the SFT sources: the SFT recipes read the first ones; the pool's held-out essays never
+    pairs = []
+    for source in load_sft_sources(config.data, 200 + sentences)[200:]:
+        options = [s for s in split_sentences(source.essay) if 6 <= len(s.split()) <= 40]
+        if options:
+            original = rng.choice(options)
+            shown = corrupt_sentence(original, rng)[0] if rng.random() < 0.6 else original
+            pairs.append((shown, original))
+    corrector = Corrector(LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype))
+    outcomes = []  # (best single gain, +1 fix / -1 harm / 0)
+    for (shown, original), analysis in zip(pairs, corrector.lm.analyse([p[0] for p in pairs]), strict=True):
+        scored = corrector.scored_candidates(analysis)
+        if scored:
+            gain, span = scored[0]
+            d0 = Levenshtein.distance(shown.split(), original.split())
+            d1 = Levenshtein.distance(span.apply(shown).split(), original.split())
+            outcomes.append((gain, (d1 < d0) - (d1 > d0)))
+    print(f"\ncorrector threshold on {len(pairs)} of the project's own sentences (one best edit per sentence):")
+    best, best_score = None, None
+    for threshold in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0):
+        changed = [o for g, o in outcomes if g > threshold]
+        fixes, harms = sum(o > 0 for o in changed), sum(o < 0 for o in changed)
+        score = fixes - 2 * harms
+        print(f"  threshold {threshold:4.1f} nats: changed {len(changed):3d}  fixed {fixes:3d}  harmed {harms:3d}  "
+              f"fixes - 2 x harms {score}")  # fmt: skip
+        if best_score is None or score > best_score:
+            best, best_score = threshold, score
+    print(f"chosen: {best} nats")
+    return best
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--essays", type=int, default=100)
+    parser.add_argument("--essays", type=int, default=100, help="held-out pool essays for M (0: skip M)")
     parser.add_argument("--model", help="rewriter run folder (adapter + config.json); default: latest --recipe run")
     parser.add_argument("--recipe", default="cpu-demo", help="recipe whose rewriter settings and data split to use")
     parser.add_argument("--scorer", help="reward scorer folder (default: ensemble trained once on half A, cached)")
@@ -100,16 +382,36 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--show", type=int, default=5, help="print the edits of this many accepted rewrites")
     parser.add_argument("--set", action="append", default=[], help="recipe override key=value")
+    parser.add_argument("--gec-dir", help="GEC set folder (dev.src, dev.ref0..): GLEU and pairwise accuracy")
+    parser.add_argument("--gec-sentences", type=int, help="only the first N sentences of the GEC set (iteration)")
+    parser.add_argument("--gec-essay-sentences", type=int, default=12, help="GEC sentences per essay for the product")
+    parser.add_argument("--gec-raw-sentences", type=int, help="raw policy proposals on the first N only (slow)")
+    parser.add_argument("--skip-policy", action="store_true", help="GEC rows without a trained policy (no product)")
+    parser.add_argument("--gec-product-only", action="store_true", help="GEC: only no change and the product")
+    parser.add_argument("--pairwise-only", action="store_true", help="GEC: only the reward's pairwise accuracy")
+    parser.add_argument("--pairwise-essays", type=int, default=100, help="held-out pool essays hosting the pairs")
+    parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
     args = parser.parse_args(argv)
 
     cpu_environment()
     config = load_recipe(args.recipe, args.set)
+    if args.tune_threshold:
+        threshold = tune_threshold(config)
+        print(json.dumps({"corrector_threshold": threshold}))
+        return {"corrector_threshold": threshold}
     model_folder = Path(args.model) if args.model else latest_run(config.output.name)
+    if args.skip_policy:
+        if args.essays or not args.gec_dir:
+            raise SystemExit("--skip-policy measures only the GEC rows: use it with --gec-dir and --essays 0")
+        reward_scorer, _ = load_scorers(args.scorer, args.judge)
+        summary = gec_section(args, config, None, as_band_predictor(reward_scorer))
+        print(json.dumps(summary))
+        return summary
     _, held_out = load_pool(config.data)
     pool = held_out[: args.essays]
     questions, essays = [e.question for e in pool], [e.essay for e in pool]
     reward_scorer, judge = load_scorers(args.scorer, args.judge)
-    if model_folder is None:
+    if model_folder is None and config.rewriter.num_candidates > 0:
         # A fresh checkout has no trained run: train the recipe against the reward scorer (never the judge) first.
         from rl.pipeline import run_recipe
 
@@ -119,8 +421,19 @@ def main(argv: list[str] | None = None) -> dict:
     threads = os.environ.get("AES_TORCH_THREADS", "1")
     print(f"{len(essays)} held-out pool essays; rewriter {model_folder}; torch threads {threads}")
 
+    summary: dict = {"model": str(model_folder)}
+    if args.essays > 0:
+        summary.update(m_section(args, config, model_folder, reward_bands, judge_bands, questions, essays))
+    if args.gec_dir:
+        summary.update(gec_section(args, config, model_folder, reward_bands))
+    print(json.dumps(summary))
+    return summary
+
+
+def m_section(args, config, model_folder, reward_bands, judge_bands, questions, essays) -> dict:
+    """M under the independent judge (and at half bands, and under the reward scorer) on held-out pool essays."""
     figures = {}
-    runs = [("chosen", policy_spec_of_run(model_folder), config.rewriter)]
+    runs = [("chosen", product_spec(config, model_folder), config.rewriter)]
     if not args.skip_baseline:
         from dataclasses import replace
 
@@ -135,11 +448,7 @@ def main(argv: list[str] | None = None) -> dict:
         judge_old = judge_bands.predict_bands(questions, essays)
         judge_new = judge_bands.predict_bands(questions, texts)
         # Raters give half bands: the same judge with its bands rounded to 0.5 shows what a rater scale could see.
-        under_judge_rounded = product_metric(
-            [round(b * 2) / 2 for b in judge_old],
-            [round(b * 2) / 2 for b in judge_new],
-            [r.chars_changed for r in results],
-        )
+        under_judge_rounded = half_band_metric(judge_old, judge_new, [r.chars_changed for r in results])
         print(describe(f"{name} / independent judge", under_judge))
         print(describe(f"{name} / judge, half bands", under_judge_rounded))
         print(describe(f"{name} / reward scorer", under_reward))
@@ -154,7 +463,7 @@ def main(argv: list[str] | None = None) -> dict:
         figures[name] = (under_judge, under_reward, tokens_per_s, elapsed, under_judge_rounded)
 
     judge_chosen, reward_chosen, tokens_per_s, elapsed, judge_rounded = figures["chosen"]
-    summary = {
+    return {
         "m": judge_chosen.m,
         "harm_share": judge_chosen.harm_share,
         "good_small_share": judge_chosen.good_small_share,
@@ -167,10 +476,7 @@ def main(argv: list[str] | None = None) -> dict:
         "reward_scorer_m": reward_chosen.m,
         "reward_scorer_good_small_share": reward_chosen.good_small_share,
         "n": judge_chosen.n,
-        "model": str(model_folder),
     }
-    print(json.dumps(summary))
-    return summary
 
 
 if __name__ == "__main__":

@@ -35,14 +35,20 @@ class RewriterSettings:
     output_format: str = "edits"  # edits: `wrong => right` lines per sentence; full: the whole essay (big models)
     max_new_tokens: int = 24  # per sentence: a couple of "old => new" lines
     batch_size: int = 16  # sentences per generate() call
-    num_candidates: int = 1  # >1 samples that many edit lists per sentence; the guard keeps the best
+    num_candidates: int = 1  # >1 samples that many edit lists per sentence; 0: no policy proposals (corrector only)
     temperature: float = 0.7  # used only when num_candidates > 1
     few_shot: bool = False  # prepend worked examples to every prompt (the untrained baseline)
     plausibility_check: bool = True  # drop edits that add unknown words, sentence breaks or mid-sentence capitals
     max_chars_changed: int = 99  # the guard rejects bigger rewrites (M counts only edits under 100 chars)
     max_length_ratio_change: float = 0.2  # the guard rejects outputs this far off the original length
-    min_band_gain: float = 0.0  # the guard keeps a rewrite only if the scorer's band rises by more than this
+    min_band_gain: float = 0.0  # without the edit verifier: the guard keeps a rewrite only if the band rises more
     char_penalty: float = 0.01  # lambda of the reward
+    corrector: bool = True  # language-model-scored corrections (spelling, inflection, articles ...) beside the policy's
+    edit_verifier: bool = True  # the guard and the reward judge every changed sentence (rl/verifier.py)
+    correction_threshold: float = 4.0  # nats a proposed edit must gain to be made (corrector and policy edits)
+    verdict_threshold: float = 1.0  # nats past which the reward's verdict calls a change a fix (or, lost, a harm)
+    edit_weight: float = 0.05  # band per nat that a verified fix adds to the reward
+    language_model_dtype: str = "bfloat16"  # the scoring copy of the base model (bf16: ~2.5x faster on these CPUs)
 
 
 @dataclass

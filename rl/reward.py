@@ -1,4 +1,16 @@
-"""Reward for one rewrite and the product metric M over a set of essays."""
+"""Reward for one rewrite and the product metric M over a set of essays.
+
+The mission's reward is band(new) - band(old) - lambda x chars. A holistic band moves by hundredths for one edit, so
+on its own it cannot tell a fix from a harm; `edit_reward` keeps that formula and lets the edit-level verdicts of
+rl/verifier.py gate it and add to it:
+- gate: a rewrite with any changed sentence judged a harm (a degenerate-edit rule fired, or the language model finds
+  the sentence less likely by more than the threshold) gets at most HARM_REWARD, whatever the scorer says: scorers
+  can be fooled by added words they like, a harm costs ten times what a good edit earns in M, and a gate cannot be
+  outweighed by a scorer's noise the way a penalty term can;
+- add: each sentence judged a fix adds edit_weight x its log-likelihood gain (capped), so a verified correction pays
+  for its characters (a 4-nat fix is worth 20 characters at the defaults) even when the band does not move;
+- a change that is neither (too small a likelihood change, no rule fired) earns the mission's formula alone.
+"""
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -10,6 +22,9 @@ DEFAULT_CHAR_PENALTY = 0.01  # lambda: one band point is worth 100 changed chara
 SMALL_EDIT_CHARS = 100  # a "good" rewrite changes fewer characters than this
 HARM_MARGIN = 0.5  # a rewrite harms when it loses at least half a band
 HARM_WEIGHT = 10.0
+EDIT_WEIGHT = 0.05  # band per nat of log-likelihood gain of a verified fix
+EDIT_GAIN_CAP = 20.0  # nats: past this a rewrite is rewarded for size, not correctness
+HARM_REWARD = -1.0  # the most a rewrite with a judged-harmful sentence can earn
 
 
 class BandPredictor(Protocol):
@@ -25,6 +40,21 @@ def chars_changed(old: str, new: str) -> int:
 
 def reward(band_old: float, band_new: float, changed: int, char_penalty: float = DEFAULT_CHAR_PENALTY) -> float:
     return band_new - band_old - char_penalty * changed
+
+
+def edit_reward(
+    band_old: float,
+    band_new: float,
+    changed: int,
+    verdicts: Sequence,
+    char_penalty: float = DEFAULT_CHAR_PENALTY,
+    edit_weight: float = EDIT_WEIGHT,
+) -> float:
+    """The mission's reward gated and topped up by the verdicts (rl.verifier.Verdict) on the changed sentences."""
+    base = reward(band_old, band_new, changed, char_penalty)
+    if any(v.harm for v in verdicts):
+        return min(base, HARM_REWARD)
+    return base + edit_weight * sum(min(v.gain, EDIT_GAIN_CAP) for v in verdicts if v.fix)
 
 
 def is_harm(band_old: float, band_new: float) -> bool:
@@ -61,6 +91,11 @@ def product_metric(bands_old: Sequence[float], bands_new: Sequence[float], chang
         mean_chars_changed=sum(changed) / n,
         n=n,
     )
+
+
+def half_band_metric(bands_old: Sequence[float], bands_new: Sequence[float], changed: Sequence[int]) -> ProductMetric:
+    """M with both bands rounded to half bands, as a rater reports them: gains of hundredths vanish."""
+    return product_metric([round(b * 2) / 2 for b in bands_old], [round(b * 2) / 2 for b in bands_new], changed)
 
 
 def judge_rewrites(

@@ -6,8 +6,12 @@ Two output formats:
 - "full": the policy sees the question and the whole essay and writes the edited essay; the output is cleaned of
   preambles ("Here's the edited version:") and trailing lists of changes. For large models on a GPU.
 
-The guard replaces a rewrite by the original ("no change" is always safe) when it is empty, truncated, far off the
-original length, changes too many characters, or the scorer does not judge it better.
+Beside the policy's proposals, the language-model-scored corrector (rl/corrector.py) proposes corrections of its own
+(spelling, inflection, articles, prepositions, confusable words), and every proposal of the policy is judged by the
+same language model and the degenerate-edit rules (rl/verifier.py) before the scorer sees it: only verified fixes
+go on. The guard replaces a rewrite by the original ("no change" is always safe) when it is empty, truncated, far off
+the original length, changes too many characters, or its reward (rl.reward.edit_reward: the mission's formula, gated
+and topped up by the verdicts) is not positive.
 """
 
 import re
@@ -27,7 +31,8 @@ from rl.edits import (
     parse_edit_lines,
     sentence_spans,
 )
-from rl.reward import BandPredictor, chars_changed, reward
+from rl.reward import BandPredictor, chars_changed, edit_reward, reward
+from rl.verifier import degenerate_reason, rewrite_verdicts
 
 SYSTEM_PROMPT = "Correct the English errors in IELTS essay text. Change as little as possible."
 # Sentence prompts carry no question: it doubled the prompt (and CPU training/prefill time) for no help with grammar.
@@ -122,6 +127,10 @@ class GenerationStats:
     new_tokens: int = 0
     seconds: float = 0.0
     implausible_edits: int = 0  # proposed edits dropped before the scorer (see rl.edits.implausible_reason)
+    unverified_edits: int = 0  # policy edits the language model did not find a fix (rl.verifier)
+    policy_edits: int = 0  # policy edits that passed every check
+    corrector_sentences: int = 0  # sentences the corrector changed
+    corrector_seconds: float = 0.0
 
     @property
     def tokens_per_s(self) -> float:
@@ -139,12 +148,33 @@ class Candidate:
 
 
 class Rewriter:
-    def __init__(self, model, tokenizer, scorer: BandPredictor, settings: RewriterSettings | None = None):
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        scorer: BandPredictor,
+        settings: RewriterSettings | None = None,
+        language_model=None,
+        base_model: str | None = None,
+    ):
         self.model = model
         self.tokenizer = tokenizer
         self.scorer = scorer
         self.settings = settings or RewriterSettings()
         self.stats = GenerationStats()
+        self._language_model = language_model
+        self.base_model = base_model
+
+    @property
+    def language_model(self):
+        """The base model as a plain language model (no adapter): the corrector's and the verifier's judge."""
+        if self._language_model is None:
+            from rl.corrector import LanguageModel
+
+            if self.base_model is None:
+                raise ValueError("the corrector and the edit verifier need a language model or a base model name")
+            self._language_model = LanguageModel.load(self.base_model, self.settings.language_model_dtype)
+        return self._language_model
 
     # --- generation ---------------------------------------------------------------------------------------------
 
@@ -187,12 +217,25 @@ class Rewriter:
         return [answer for i in range(len(prompts)) for answer in answers[i]]
 
     def propose(self, questions: Sequence[str], essays: Sequence[str]) -> list[list[Candidate]]:
-        """Candidate rewrites per essay, before the scorer: the union of the edits each sample proposes."""
+        """Candidate rewrites per essay, before the scorer: one per verified policy edit, one per sentence the
+        corrector changed."""
         s = self.settings
         if s.output_format == "full":
             return self._propose_full(questions, essays)
-        jobs = [(e, k) for e, essay in enumerate(essays) for k in range(len(sentence_spans(essay)))]
         sentences = {e: [essay[a:b] for a, b in sentence_spans(essay)] for e, essay in enumerate(essays)}
+        edits_by_essay = self._policy_edits(questions, essays, sentences) if s.num_candidates > 0 else {}
+        candidates: list[list[Candidate]] = []
+        for e, essay in enumerate(essays):
+            candidates.append(
+                [Candidate(e, apply_edits_to_essay(essay, [edit]), [edit]) for edit in edits_by_essay.get(e, [])]
+            )
+        if s.corrector:
+            self._add_corrections(essays, sentences, candidates)
+        return candidates
+
+    def _policy_edits(self, questions, essays, sentences) -> dict[int, list[tuple[int, Edit]]]:
+        s = self.settings
+        jobs = [(e, k) for e in range(len(essays)) for k in range(len(sentences[e]))]
         conversations = [sentence_messages(questions[e], sentences[e][k], s.few_shot) for e, k in jobs]
         answers = self.generate(conversations, s.max_new_tokens) if conversations else []
         edits_by_essay: dict[int, list[tuple[int, Edit]]] = {e: [] for e in range(len(essays))}
@@ -208,10 +251,42 @@ class Rewriter:
                         continue
                     if (k, edit) not in edits_by_essay[e]:
                         edits_by_essay[e].append((k, edit))
-        candidates = []
-        for e, essay in enumerate(essays):
-            candidates.append([Candidate(e, apply_edits_to_essay(essay, [edit]), [edit]) for edit in edits_by_essay[e]])
-        return candidates
+        if s.edit_verifier:  # only edits the language model finds a fix go on: the policy's guesses are often not
+            from rl.verifier import verdicts
+
+            flat = [(e, k, edit) for e, edits in edits_by_essay.items() for k, edit in edits]
+            pairs = [(sentences[e][k], apply_edits(sentences[e][k], [edit])) for e, k, edit in flat]
+            judged = verdicts(self.language_model, pairs, s.correction_threshold)
+            edits_by_essay = {e: [] for e in range(len(essays))}
+            for (e, k, edit), verdict in zip(flat, judged, strict=True):
+                if verdict.fix:
+                    edits_by_essay[e].append((k, edit))
+                else:
+                    self.stats.unverified_edits += 1
+        self.stats.policy_edits += sum(len(v) for v in edits_by_essay.values())
+        return edits_by_essay
+
+    def _add_corrections(self, essays, sentences, candidates: list[list[Candidate]]) -> None:
+        """One candidate per sentence the corrector changed (its edits as `wrong => right` lines)."""
+        from rl.corrector import Corrector, CorrectorSettings
+        from rl.edits import diff_edits
+
+        s = self.settings
+        started = time.perf_counter()
+        jobs = [(e, k) for e in range(len(essays)) for k in range(len(sentences[e]))]
+        corrector = Corrector(self.language_model, CorrectorSettings(threshold=s.correction_threshold))
+        corrections = corrector.correct([sentences[e][k] for e, k in jobs])
+        for (e, k), correction in zip(jobs, corrections, strict=True):
+            if correction.corrected == correction.sentence:
+                continue
+            if degenerate_reason(correction.sentence, correction.corrected):
+                continue
+            edits = [(k, edit) for edit in diff_edits(correction.sentence, correction.corrected)]
+            text = apply_edits_to_essay(essays[e], edits)
+            if text != essays[e] and all(c.text != text for c in candidates[e]):
+                candidates[e].append(Candidate(e, text, edits))
+                self.stats.corrector_sentences += 1
+        self.stats.corrector_seconds += time.perf_counter() - started
 
     def _propose_full(self, questions, essays) -> list[list[Candidate]]:
         conversations = [essay_messages(q, e) for q, e in zip(questions, essays, strict=True)]
@@ -249,7 +324,11 @@ class Rewriter:
         return self.guard(questions, essays, proposals)
 
     def guard(self, questions: list[str], essays: list[str], proposals: list[list[Candidate]]) -> list[RewriteResult]:
-        """Score the originals and every candidate that passed the pre-checks; combine the edits that help."""
+        """Score the originals and every candidate that passed the pre-checks; combine the edits that help.
+
+        With the edit verifier a candidate helps when its edit reward is positive (the verdicts gate and top up the
+        mission's formula); without it, when the band rises by more than min_band_gain.
+        """
         s = self.settings
         reasons: list[str] = []
         first_pass: list[list[Candidate]] = []
@@ -265,29 +344,45 @@ class Rewriter:
                 reasons.append("" if checked else problems[0])
         band_of = self._score(questions, essays, [c for cs in first_pass for c in cs])
         before = [band_of[(e, essays[e])] for e in range(len(essays))]
+        verdict_of = self._verdicts(essays, first_pass)
 
-        # Edits that each help on their own are tried together (one more scorer call); keep the best by reward.
+        def value(e: int, c: Candidate) -> float:
+            changed = chars_changed(essays[e], c.text)
+            if s.edit_verifier:
+                return edit_reward(before[e], band_of[(e, c.text)], changed, verdict_of[(e, c.text)],
+                                   s.char_penalty, s.edit_weight)  # fmt: skip
+            return reward(before[e], band_of[(e, c.text)], changed, s.char_penalty)
+
+        def helps(e: int, c: Candidate) -> bool:
+            if s.edit_verifier:
+                return value(e, c) > 0
+            return band_of[(e, c.text)] > before[e] + s.min_band_gain
+
+        # Edits that help on their own are tried together, best first while the checks allow (one more scorer call)
         combined: list[Candidate] = []
         for e, checked in enumerate(first_pass):
-            helpful = [c for c in checked if c.edits and band_of[(e, c.text)] > before[e] + s.min_band_gain]
-            if len(helpful) > 1:
-                helpful.sort(key=lambda c: band_of[(e, c.text)], reverse=True)
-                edits = [edit for c in helpful for edit in c.edits]
+            helpful = sorted((c for c in checked if c.edits and helps(e, c)), key=lambda c: value(e, c), reverse=True)
+            if len(helpful) < 2:
+                continue
+            edits: list[tuple[int, Edit]] = list(helpful[0].edits)
+            for c in helpful[1:]:
+                trial = Candidate(e, apply_edits_to_essay(essays[e], edits + c.edits), edits + c.edits)
+                if not self.precheck(essays[e], trial):
+                    edits = trial.edits
+            if len(edits) > len(helpful[0].edits):
                 merged = Candidate(e, apply_edits_to_essay(essays[e], edits), edits)
-                if not self.precheck(essays[e], merged):
-                    combined.append(merged)
-                    checked.append(merged)
+                combined.append(merged)
+                checked.append(merged)
         band_of.update(self._score(questions, essays, combined, include_originals=False))
+        verdict_of.update(self._verdicts(essays, [[c] for c in combined], [c.essay_index for c in combined]))
 
         results = []
         for e, checked in enumerate(first_pass):
             original = essays[e]
-            best, best_reward = None, None
+            best, best_value = None, None
             for c in checked:
-                gain = band_of[(e, c.text)] - before[e]
-                value = reward(before[e], band_of[(e, c.text)], chars_changed(original, c.text), s.char_penalty)
-                if gain > s.min_band_gain and (best_reward is None or value > best_reward):
-                    best, best_reward = c, value
+                if helps(e, c) and (best_value is None or value(e, c) > best_value):
+                    best, best_value = c, value(e, c)
             proposed = checked[0].text if checked else (proposals[e][0].text if proposals[e] else "")
             if best is None:
                 reason = reasons[e] or "not_better"
@@ -299,13 +394,29 @@ class Rewriter:
                 )
         return results
 
+    def _verdicts(self, essays, groups: list[list[Candidate]], indices: list[int] | None = None) -> dict:
+        """(essay index, text) -> the verdicts on its changed sentences; empty when the verifier is off."""
+        keys = []
+        for position, candidates in enumerate(groups):
+            e = indices[position] if indices is not None else position
+            keys += [(e, c.text) for c in candidates]
+        if not self.settings.edit_verifier or not keys:
+            return {key: [] for key in keys}
+        judged = rewrite_verdicts(
+            self.language_model, [essays[e] for e, _ in keys], [t for _, t in keys], self.settings.verdict_threshold
+        )
+        return dict(zip(keys, judged, strict=True))
+
     @classmethod
     def from_spec(cls, spec, scorer: BandPredictor, settings: RewriterSettings | None = None) -> "Rewriter":
         """A rewriter for a PolicySpec (base model plus optional adapter), ready to generate."""
         from rl.models import load_policy
 
+        settings = settings or RewriterSettings()
+        if settings.num_candidates == 0 and settings.output_format == "edits":
+            return cls(None, None, scorer, settings, base_model=spec.model)  # corrector only: no policy to load
         model, tokenizer = load_policy(spec)
-        return cls(model, tokenizer, scorer, settings)
+        return cls(model, tokenizer, scorer, settings, base_model=spec.model)
 
     def _score(self, questions, essays, candidates: list[Candidate], include_originals: bool = True) -> dict:
         keys, qs, texts = [], [], []

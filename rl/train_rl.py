@@ -1,15 +1,17 @@
 """Online RL against the scorer's reward with TRL's GRPOTrainer or RLOOTrainer (the maintained PPO-family trainers).
 
 Each prompt is one sentence of a pool training essay; a completion is its edit lines. The reward of a completion is
-reward(band(essay with the edits applied), band(essay), chars changed) from rl/reward.py, with the scorer's bands.
-The KL term (rl.beta) is taken against a frozen copy of the starting adapter (TRL adds a "ref" adapter).
+rl.reward.edit_reward: the mission's band(new) - band(old) - lambda x chars with the scorer's bands, gated and topped
+up by the language model's verdict on the edited sentence (rl/verifier.py; rewriter.edit_verifier), so the policy is
+not paid for words a scorer likes but a reader would not accept. The KL term (rl.beta) is taken against a frozen copy
+of the starting adapter (TRL adds a "ref" adapter).
 """
 
 import random
 
 from rl.config import RecipeConfig
 from rl.edits import apply_edits, parse_edit_lines, sentence_spans
-from rl.reward import BandPredictor, chars_changed, reward
+from rl.reward import BandPredictor, chars_changed, edit_reward
 from rl.rewriter import sentence_messages
 from rl.training import (
     Progress,
@@ -50,17 +52,22 @@ def build_rl_prompts(config: RecipeConfig) -> list[dict]:
 
 
 class EditReward:
-    """TRL reward function: reward of applying a completion's edits to its sentence, under the scorer."""
+    """TRL reward function: reward of applying a completion's edits to its sentence, under the scorer and (when a
+    language model is given) the edit verifier."""
 
-    def __init__(self, scorer: BandPredictor, char_penalty: float):
+    def __init__(self, scorer: BandPredictor, settings, language_model=None):
         self.scorer = scorer
-        self.char_penalty = char_penalty
+        self.settings = settings  # RewriterSettings: char_penalty, verdict_threshold, edit_weight
+        self.language_model = language_model
         self.original_bands: dict[str, float] = {}
         self.__name__ = "edit_reward"  # TRL logs rewards under the function's name
 
+    @staticmethod
+    def edited_sentence(completion_text: str, sentence: str) -> str:
+        return apply_edits(sentence, parse_edit_lines(completion_text, sentence))
+
     def edited_essay(self, completion_text: str, essay: str, start: int, end: int) -> str:
-        sentence = essay[start:end]
-        return essay[:start] + apply_edits(sentence, parse_edit_lines(completion_text, sentence)) + essay[end:]
+        return essay[:start] + self.edited_sentence(completion_text, essay[start:end]) + essay[end:]
 
     def __call__(self, prompts, completions, question, essay, sentence_start, sentence_end, **kwargs) -> list[float]:
         texts = [c[-1]["content"] if isinstance(c, list) else c for c in completions]
@@ -78,10 +85,21 @@ class EditReward:
             if changed_rows
             else []
         )
+        judged = {i: [] for i in changed_rows}
+        if self.language_model is not None and changed_rows:
+            from rl.verifier import verdicts
+
+            sentences = {i: essay[i][sentence_start[i] : sentence_end[i]] for i in changed_rows}
+            pairs = [(sentences[i], self.edited_sentence(texts[i], sentences[i])) for i in changed_rows]
+            for i, verdict in zip(changed_rows, verdicts(self.language_model, pairs, self.settings.verdict_threshold),
+                                  strict=True):  # fmt: skip
+                judged[i] = [verdict]
+        s = self.settings
         rewards = [0.0] * len(texts)  # no applicable edit: "no change", reward 0
         for i, band in zip(changed_rows, new_bands, strict=True):
-            rewards[i] = reward(self.original_bands[essay[i]], float(band), chars_changed(essay[i], edited[i]),
-                                self.char_penalty)  # fmt: skip
+            changed = chars_changed(essay[i], edited[i])
+            rewards[i] = edit_reward(self.original_bands[essay[i]], float(band), changed, judged[i],
+                                     s.char_penalty, s.edit_weight)  # fmt: skip
         return rewards
 
 
@@ -110,7 +128,12 @@ def run(config: RecipeConfig, scorer, progress: Progress | None = None) -> RunRe
     else:
         from trl import GRPOConfig as TrainerConfig
         from trl import GRPOTrainer as Trainer
-    edit_reward = EditReward(as_band_predictor(scorer), config.rewriter.char_penalty)
+    language_model = None
+    if config.rewriter.edit_verifier:
+        from rl.corrector import LanguageModel
+
+        language_model = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+    edit_reward = EditReward(as_band_predictor(scorer), config.rewriter, language_model)
     trainer = Trainer(
         model=model,
         reward_funcs=[edit_reward],

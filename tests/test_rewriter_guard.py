@@ -1,7 +1,8 @@
 """The guard: every rejected rewrite comes back as the original, with the reason.
 
 The scorer here is a tiny stand-in (band falls by 0.5 per known misspelling) so each case is hand-computable; the
-real scorer is too slow for a unit test and its behaviour is not what is under test.
+real scorer is too slow for a unit test and its behaviour is not what is under test. So is the language model of the
+edit verifier (log-likelihood -8 per misspelling, -1 per word): SmolLM2 itself is exercised in the slow tests.
 """
 
 import pytest
@@ -27,13 +28,34 @@ class MisspellingScorer:
         return [7.0 - 0.5 * sum(word.strip(".,").lower() in MISSPELLED for word in e.split()) for e in essays]
 
 
+class MisspellingLM:
+    """Stand-in for rl.corrector.LanguageModel: only score() is used by the verifier."""
+
+    def score(self, texts):
+        from rl.corrector import ScoredText
+
+        return [ScoredText(t, [], -1.0 * len(t.split()) - 8.0 * misspellings(t)) for t in texts]
+
+
+def misspellings(text: str) -> int:
+    return sum(word.strip(".,").lower() in MISSPELLED for word in text.split())
+
+
+class FavouriteScorer(MisspellingScorer):
+    """A scorer that can be fooled: every "favourite" is worth a whole band."""
+
+    def predict_bands(self, questions, essays):
+        bands = super().predict_bands(questions, essays)
+        return [b + e.count("favourite") for b, e in zip(bands, essays, strict=True)]
+
+
 def edit_candidate(*edits: tuple[int, Edit]) -> Candidate:
     return Candidate(0, apply_edits_to_essay(ESSAY, list(edits)), list(edits))
 
 
 @pytest.fixture
 def rewriter():
-    return Rewriter(model=None, tokenizer=None, scorer=MisspellingScorer(), settings=RewriterSettings())
+    return Rewriter(None, None, MisspellingScorer(), RewriterSettings(), language_model=MisspellingLM())
 
 
 def test_helpful_edits_are_combined(rewriter):
@@ -76,7 +98,21 @@ def test_no_proposal_means_no_change(rewriter):
     assert not results[1].guard_applied and results[1].band_after == 6.0
 
 
-def test_min_band_gain_is_respected():
-    strict = Rewriter(None, None, MisspellingScorer(), RewriterSettings(min_band_gain=0.5))
+def test_verified_fix_pays_for_its_characters_and_a_fooled_scorer_cannot_buy_added_words():
+    scorer = FavouriteScorer()
+    guard = Rewriter(None, None, scorer, RewriterSettings(), language_model=MisspellingLM())
+    fix = edit_candidate((0, Edit("The goverment", "The government")))
+    added = edit_candidate((2, Edit("action is", "favourite action is")))  # +1 band from the scorer, added content
+    (fixed, fooled) = guard.guard(["q", "q"], [ESSAY, ESSAY], [[fix], [added]])
+    assert not fixed.guard_applied and "government" in fixed.text
+    assert fooled.guard_applied and fooled.text == ESSAY
+    # without the verifier the fooled scorer wins: the edit verdict is what stops it
+    plain = Rewriter(None, None, scorer, RewriterSettings(edit_verifier=False))
+    (fooled_plain,) = plain.guard(["q"], [ESSAY], [[added]])
+    assert not fooled_plain.guard_applied and "favourite" in fooled_plain.text
+
+
+def test_min_band_gain_is_respected_without_the_verifier():
+    strict = Rewriter(None, None, MisspellingScorer(), RewriterSettings(min_band_gain=0.5, edit_verifier=False))
     (result,) = strict.guard(["q"], [ESSAY], [[edit_candidate((0, Edit("The goverment", "The government")))]])
     assert result.guard_applied and result.reason == "not_better"

@@ -64,11 +64,15 @@ def test_sft_adapter_changes_outputs_and_never_overwrites(tmp_path):
     assert base != tuned
 
 
-def test_grpo_step_uses_the_reward_and_writes_a_version(tmp_path):
+@pytest.mark.parametrize("algorithm", ["grpo", "rloo"])
+def test_rl_step_uses_the_edit_reward_and_writes_a_version(tmp_path, algorithm):
+    # the recipe's rewriter.edit_verifier is on: the reward function judges completions with the base model too
     seen = []
-    result = train_rl.run(smoke(tmp_path, "rl.beta=0.0"), MisspellingScorer(), progress=seen.append)
+    config = smoke(tmp_path, "rl.beta=0.0", f"rl.algorithm={algorithm}")
+    assert config.rewriter.edit_verifier
+    result = train_rl.run(config, MisspellingScorer(), progress=seen.append)
     metrics = json.loads((result.output_dir / "metrics.json").read_text())
-    assert metrics["algorithm"] == "grpo" and metrics["steps"] == 1
+    assert metrics["algorithm"] == algorithm and metrics["steps"] == 1
     logged = [entry for entry in seen if any(key.startswith("rewards/edit_reward") for key in entry)]
     assert logged, f"no reward logged: {seen}"
     assert (result.output_dir / "adapter" / "adapter_model.safetensors").exists()

@@ -135,7 +135,9 @@ def test_launch_post_creates_round_with_the_overrides_in_its_config(staff_client
     assert config["lora"]["r"] == 4
     assert config["policy"] == {**config["policy"], "model": "/models/other-policy", "load_in_4bit": False}
     assert config["rewriter"]["char_penalty"] == 0.02
-    assert config["round"] == {"rewrite_essays": 5, "ratings_per_item": 3, "gold_share": 0.2, "eval_essays": 20}
+    assert config["round"] == {
+        "rewrite_essays": 5, "ratings_per_item": 3, "gold_share": 0.2, "eval_essays": 20, "gec_sentences": 100
+    }  # fmt: skip
     assert "rl.algorithm=rloo" in config["overrides"]
     assert config["model_key"] == "/models/other-policy"
     assert training_round.status == RoundStatus.RUNNING

@@ -33,6 +33,7 @@ def round_defaults() -> dict:
         "ratings_per_item": settings.RATING_DEFAULT_K,
         "gold_share": settings.RATING_GOLD_SHARE,
         "eval_essays": int(getattr(settings, "ROUND_EVAL_ESSAYS", 20)),
+        "gec_sentences": 100,  # GLEU sentences of settings.GEC_DIR per policy, when it is set
     }
 
 

@@ -19,6 +19,9 @@ SAMPLE_REWRITES = 6
 # What the evaluate step reports per policy; the same figures for the baseline and the promoted rewriter.
 PRODUCT_FIGURES = [
     ("m", "M"),
+    ("half_band_m", "M at half bands"),
+    ("verified_share", "changed sentences verified as fixes"),
+    ("gleu", "GLEU (GEC set)"),
     ("harm_share", "harm share"),
     ("good_small_share", "good small edits"),
     ("mean_chars_changed", "mean chars changed"),

@@ -193,11 +193,8 @@ def evaluate(context: StepContext) -> dict:
     for i, (label, version) in enumerate(candidates):
         rewriter = round_rewriter(context, version)
         out = rewriter.rewrite([e.question for e in essays], [e.text for e in essays])
-        metric = product_metric(
-            [r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out]
-        )
-        results[label] = metric.as_dict()
-        context.progress(i + 1, len(candidates), f"{label}: M = {metric.as_dict()['m']:+.3f}")
+        results[label] = policy_figures(context, rewriter, [e.text for e in essays], out)
+        context.progress(i + 1, len(candidates), f"{label}: M = {results[label]['m']:+.3f}")
     new = results["new"]
     summary = {
         "m": new["m"],
@@ -216,6 +213,34 @@ def evaluate(context: StepContext) -> dict:
     tr.save(update_fields=["metrics"])
     ModelVersion.objects.filter(pk=new_version.pk).update(metrics=json_safe({**new_version.metrics, "eval": summary}))
     return {k: v for k, v in summary.items() if k != "by_policy"}
+
+
+def policy_figures(context: StepContext, rewriter, originals: list[str], out) -> dict:
+    """M, and beside it what tells a fix from a harm: M at half bands, the share of changed sentences the edit
+    verifier judges fixes, the policy edits it refused, and GLEU on a GEC set when settings.GEC_DIR names one."""
+    from django.conf import settings
+
+    from rl.reward import half_band_metric
+
+    before, after = [r.band_before for r in out], [r.band_after for r in out]
+    changed = [r.chars_changed for r in out]
+    figures = product_metric(before, after, changed).as_dict()
+    figures["half_band_m"] = half_band_metric(before, after, changed).m
+    if rewriter.settings.edit_verifier:
+        from rl.verifier import rewrite_verdicts, verified_share
+
+        judged = rewrite_verdicts(
+            rewriter.language_model, originals, [r.text for r in out], rewriter.settings.verdict_threshold
+        )
+        figures["verified_share"] = verified_share(judged)
+        figures["refused_edits"] = rewriter.stats.unverified_edits
+    if settings.GEC_DIR:
+        from rl.gec_eval import evaluate_outputs, load_gec_set, rewrite_as_essays
+
+        gec = load_gec_set(settings.GEC_DIR).subset(int(round_setting(context, "gec_sentences", 100)))
+        gleu = evaluate_outputs(gec, rewrite_as_essays(rewriter, gec.texts))
+        figures.update(gleu=gleu.gleu, gleu_source=evaluate_outputs(gec, gec.texts).gleu, gec_harm=gleu.harm)
+    return figures
 
 
 def create_rating_items(context: StepContext) -> dict:

@@ -1,0 +1,234 @@
+"""Candidate corrections of one sentence, before any model judges them (Bryant and Briscoe 2018's candidate sets).
+
+Each candidate replaces one word (or inserts one before it) with an alternative a learner plausibly meant:
+- spelling: an unknown word -> known words within two keystrokes (rapidfuzz over wordfreq's frequent English words,
+  checked against pyspellchecker's dictionary), or split in two ("alot" -> "a lot", "12years" -> "12 years");
+- inflection: the other forms of the word's noun or verb lemma (lemminflect): "he go" -> "he goes";
+- confusion sets: articles, prepositions, and words learners swap (their/there, then/than, much/many ...);
+- article insertion before a noun or adjective, deletion of an article or preposition;
+- capitals: "i" -> "I", the first word's capital.
+Every list is short and fixed, so a language model can score all of a sentence's candidates in one batch.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+ARTICLES = ("a", "an", "the")
+PREPOSITIONS = ("in", "on", "at", "for", "to", "of", "with", "about", "from", "by", "into", "than")
+CONFUSIONS = [
+    ("their", "there", "they're"),
+    ("then", "than"),
+    ("to", "too"),
+    ("your", "you're"),
+    ("its", "it's"),
+    ("were", "where", "we're"),
+    ("lose", "loose"),
+    ("affect", "effect"),
+    ("advice", "advise"),
+    ("accept", "except"),
+    ("whether", "weather"),
+    ("though", "through", "thought"),
+    ("much", "many"),
+    ("less", "fewer"),
+    ("this", "these"),
+    ("that", "those"),
+    ("other", "others", "another"),
+    ("every", "each", "all"),
+    ("who", "which"),
+    ("make", "do"),
+    ("say", "tell"),
+    ("also", "too"),
+    ("dont", "don't"),
+    ("cant", "can't"),
+    ("doesnt", "doesn't"),
+    ("didnt", "didn't"),
+    ("isnt", "isn't"),
+    ("im", "I'm"),
+    ("ive", "I've"),
+    ("can not", "cannot"),
+]
+_CONFUSABLE = {word: group for group in CONFUSIONS for word in group}
+# Words before which an inserted article is never right.
+_NO_ARTICLE_AFTER = set(ARTICLES) | {
+    "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some", "any", "no", "every",
+    "each", "many", "much", "more", "most", "few", "several", "all", "both", "such", "what", "which", "whose", "very",
+}  # fmt: skip
+_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+[A-Za-z]+")
+MAX_SPELLING_CANDIDATES = 5
+
+
+@dataclass(frozen=True)
+class Span:
+    """Replace sentence[start:end] by `text` (start == end: an insertion)."""
+
+    start: int
+    end: int
+    text: str
+    kind: str
+
+    def apply(self, sentence: str) -> str:
+        return sentence[: self.start] + self.text + sentence[self.end :]
+
+
+@lru_cache(maxsize=1)
+def dictionary() -> frozenset[str]:
+    """pyspellchecker's English word list (lower case): a word outside it is unknown."""
+    from spellchecker import SpellChecker
+
+    return frozenset(SpellChecker().word_frequency.dictionary)
+
+
+@lru_cache(maxsize=1)
+def spelling_vocabulary() -> tuple[str, ...]:
+    """Frequent English words that suggestions may be: wordfreq's top 60,000 that pyspellchecker also knows."""
+    from wordfreq import top_n_list
+
+    known = dictionary()
+    return tuple(w for w in top_n_list("en", 60000) if w.isalpha() and w in known)
+
+
+@lru_cache(maxsize=200_000)
+def zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def is_known(word: str) -> bool:
+    lower = word.lower()
+    return lower in dictionary() or zipf(lower) >= 4.0 or lower in _CONFUSABLE
+
+
+def _keep_case(template: str, word: str) -> str:
+    if template.isupper() and len(template) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if template[:1].isupper() else word
+
+
+@lru_cache(maxsize=20_000)
+def spelling_suggestions(word: str) -> tuple[str, ...]:
+    """Known words within edit distance 1 (2 for words of 5+ letters), closest and most frequent first."""
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    lower = word.lower()
+    limit = 2 if len(lower) >= 5 else 1
+    matches = process.extract(
+        lower, spelling_vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=200
+    )
+    ranked = sorted(matches, key=lambda m: (m[1], -zipf(m[0])))
+    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first
+    splits = []
+    for cut in range(1, len(lower)):
+        left, right = lower[:cut], lower[cut:]
+        if (left.isdigit() or zipf(left) >= 4.5) and zipf(right) >= 4.0 and len(right) > 1:
+            splits.append(f"{left} {right}")
+    return tuple(splits + [m[0] for m in ranked[:MAX_SPELLING_CANDIDATES]])
+
+
+_PRESENT, _PAST = {"VB", "VBP", "VBZ"}, {"VBD"}
+_MODAL_TENSE = {"can": "could", "could": "can", "will": "would", "would": "will", "shall": "should", "may": "might"}
+
+
+@lru_cache(maxsize=50_000)
+def inflections(word: str) -> tuple[str, ...]:
+    """The other forms of the word's noun and verb lemmas ("go" -> goes, going, gone), except a change of tense
+    (present <-> past, "can" -> "could"): a learner's tense is usually what they meant, and a language model without
+    the essay's context prefers the present."""
+    import lemminflect
+
+    lower = word.lower()
+    forms: set[str] = set()
+    for pos, lemmas in lemminflect.getAllLemmas(lower).items():
+        if pos not in {"NOUN", "VERB", "AUX"}:
+            continue
+        for lemma in lemmas:
+            by_tag = lemminflect.getAllInflections(lemma, upos=pos)
+            own_tags = {tag for tag, inflected in by_tag.items() if lower in inflected}
+            for tag, inflected in by_tag.items():
+                if pos != "NOUN" and tag == "NNS":
+                    continue  # lemminflect lists odd verb "plurals" under NNS
+                if (own_tags & _PRESENT and tag in _PAST) or (own_tags & _PAST and tag in _PRESENT):
+                    continue
+                forms.update(inflected)
+    forms.discard(lower)
+    forms.discard(_MODAL_TENSE.get(lower, ""))
+    return tuple(sorted(f for f in forms if f in dictionary()))
+
+
+def _is_nounish(word: str) -> bool:
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word.lower())
+    return "NOUN" in lemmas or "ADJ" in lemmas
+
+
+def _an_or_a(next_word: str) -> str:
+    return "an" if next_word[:1].lower() in "aeiou" and not next_word.lower().startswith(("uni", "use", "eu")) else "a"
+
+
+def candidate_spans(sentence: str) -> list[Span]:
+    """Every candidate correction of the sentence (see the module docstring); none changes two words at once."""
+    words = list(_WORD.finditer(sentence))
+    spans: list[Span] = []
+    for index, match in enumerate(words):
+        word, start, end = match.group(), match.start(), match.end()
+        lower = word.lower()
+        first = index == 0
+        following = words[index + 1].group() if index + 1 < len(words) else ""
+        previous = words[index - 1].group().lower() if index else ""
+
+        def add(text: str, kind: str, a: int = start, b: int = end) -> None:
+            if text != sentence[a:b]:
+                spans.append(Span(a, b, text, kind))
+
+        if lower == "i" and word == "i":
+            add("I", "capital")
+        if first and word[:1].islower():
+            add(word[:1].upper() + word[1:], "capital")
+        if word[:1].isupper() and not first and word != "I":
+            continue  # a capitalised word mid-sentence is a name or part of one ("Hoi An", "Hung Kings")
+        if not is_known(word):
+            for suggestion in spelling_suggestions(word):
+                add(_keep_case(word, suggestion), "spelling")
+            continue
+        if lower in _CONFUSABLE:
+            for other in _CONFUSABLE[lower]:
+                if " " not in other:
+                    add(_keep_case(word, other), "confusion")
+        if lower == "can" and following.lower() == "not":
+            add("cannot", "confusion", start, words[index + 1].end())
+        if lower in ARTICLES:
+            for other in ARTICLES:
+                if other != lower:
+                    add(_keep_case(word, _an_or_a(following) if other in {"a", "an"} else other), "article")
+            if index + 1 < len(words) and sentence[end : end + 1] == " ":
+                add("", "article", start, words[index + 1].start())
+            continue
+        if lower in PREPOSITIONS:
+            for other in PREPOSITIONS:
+                add(_keep_case(word, other), "preposition")
+            if index + 1 < len(words) and sentence[end : end + 1] == " ":  # not "far-from-positive"
+                add("", "preposition", start, words[index + 1].start())
+            continue
+        for form in inflections(word):
+            add(_keep_case(word, form), "inflection")
+        if previous not in _NO_ARTICLE_AFTER and not word[:1].isupper() and _is_nounish(word):
+            for article in ("the", _an_or_a(word)):
+                add(f"{article} ", "article", start, start)
+    return list(dict.fromkeys(spans))
+
+
+def spell_check(sentence: str) -> str:
+    """The spell-check-only baseline: every unknown word (not a mid-sentence name) -> its first suggestion."""
+    pieces, cursor = [], 0
+    for index, match in enumerate(_WORD.finditer(sentence)):
+        word = match.group()
+        if is_known(word) or (word[:1].isupper() and index > 0):
+            continue
+        suggestions = spelling_suggestions(word)
+        if suggestions:
+            pieces += [sentence[cursor : match.start()], _keep_case(word, suggestions[0])]
+            cursor = match.end()
+    return "".join(pieces) + sentence[cursor:]
