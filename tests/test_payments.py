@@ -88,4 +88,4 @@ def test_staff_download_payouts_csv_and_raters_cannot(client, make_user):
     client.login(username="boss", password=PASSWORD)
     response = client.get(f"/staff/payouts/{period.pk}.csv")
     assert response.status_code == 200 and response["Content-Type"] == "text/csv"
-    assert f"{rater.username},{rater.email},1,2.00,USD" in response.content.decode()
+    assert f"{rater.username},{rater.email},1,2.00,0.00,2.00,0.00,USD" in response.content.decode()

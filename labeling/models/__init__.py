@@ -12,13 +12,25 @@ from .rating import (
     RatingItem,
     ReviewStatus,
     Side,
+    StaffAction,
+    StaffActionKind,
 )
-from .training import ModelKind, ModelVersion, Promotion, RoundStatus, RoundStep, TrainingRound
+from .training import (
+    EssayDraw,
+    ModelKind,
+    ModelVersion,
+    Promotion,
+    RoundStatus,
+    RoundStep,
+    ScorerTraining,
+    TrainingRound,
+)
 
 __all__ = [
     "Assignment",
     "AssignmentStatus",
     "Essay",
+    "EssayDraw",
     "LedgerEntry",
     "LedgerKind",
     "ModelKind",
@@ -35,7 +47,10 @@ __all__ = [
     "Rewrite",
     "RoundStatus",
     "RoundStep",
+    "ScorerTraining",
     "Side",
     "Split",
+    "StaffAction",
+    "StaffActionKind",
     "TrainingRound",
 ]

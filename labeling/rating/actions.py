@@ -19,6 +19,8 @@ from labeling.models import (
     Rating,
     RatingItem,
     ReviewStatus,
+    StaffAction,
+    StaffActionKind,
 )
 
 from .assignment import live_count
@@ -39,7 +41,8 @@ BETTER_CHOICES = ("A", "B", "same")
 
 
 class RatingRefused(Exception):
-    """The assignment cannot take this answer (skipped, or expired and given to someone else)."""
+    """The assignment cannot take this answer (skipped, or expired and given to someone else), or a reviewer tried
+    to review their own rating."""
 
 
 def parse_band(value) -> Decimal:
@@ -150,22 +153,43 @@ def skip_assignment(assignment_id: int, reason: str, now=None) -> Assignment:
 
 
 def approve_ratings(ratings, reviewer) -> int:
-    """Approve pending ratings (rejections are final: their pay was reversed). Returns how many changed."""
-    return ratings.filter(review_status=ReviewStatus.PENDING).update(
-        review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=timezone.now()
-    )
+    """Approve pending ratings (rejections are final: their pay was reversed), never the reviewer's own: those are
+    left pending for someone else. Each approval is recorded with who did it. Returns how many changed."""
+    now = timezone.now()
+    with transaction.atomic():
+        pending = ratings.filter(review_status=ReviewStatus.PENDING).exclude(rater=reviewer)
+        approved = list(pending.select_for_update(of=("self",)).values_list("pk", "rater_id"))
+        Rating.objects.filter(pk__in=[pk for pk, _ in approved]).update(
+            review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now
+        )
+        StaffAction.objects.bulk_create(
+            StaffAction(actor=reviewer, kind=StaffActionKind.APPROVE, rating_id=pk, rater_id=rater_id, at=now)
+            for pk, rater_id in approved
+        )
+    return len(approved)
 
 
 def reject_rating(rating_id: int, reviewer, now=None) -> bool:
-    """Reject: not used for training, and its pay is reversed in the ledger. False if it was already rejected."""
+    """Reject: not used for training, and its pay is reversed in the ledger (recorded with who did it). False if it
+    was already rejected; RatingRefused for the reviewer's own rating."""
     now = now or timezone.now()
     with transaction.atomic():
         rating = Rating.objects.select_for_update().get(pk=rating_id)
+        if rating.rater_id == reviewer.pk:
+            raise RatingRefused("You cannot review your own ratings: another reviewer has to.")
         if rating.review_status == ReviewStatus.REJECTED:
             return False
         rating.review_status = ReviewStatus.REJECTED
         rating.reviewed_by = reviewer
         rating.reviewed_at = now
         rating.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
-        record_reversal(rating, now=now)
+        reversal = record_reversal(rating, now=now)
+        StaffAction.objects.create(
+            actor=reviewer,
+            kind=StaffActionKind.REJECT,
+            rating=rating,
+            rater_id=rating.rater_id,
+            amount=reversal.amount if reversal else None,
+            at=now,
+        )
         return True

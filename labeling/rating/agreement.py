@@ -67,6 +67,11 @@ class FlagThresholds:
     gold_mae: float = 1.5
 
 
+def too_fast(ratings, thresholds: FlagThresholds | None = None):
+    """The ratings given in less active time than a pair takes to read: they need a look of their own."""
+    return ratings.filter(active_seconds__lt=(thresholds or FlagThresholds()).too_fast_seconds)
+
+
 @dataclass
 class RaterStats:
     rater_id: int
