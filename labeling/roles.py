@@ -114,6 +114,12 @@ def staff_required(view):
     return wrapped
 
 
+def require(user, codename: str) -> None:
+    """403 unless this staff member holds the permission (a codename of PERMISSIONS)."""
+    if not can(user, codename):
+        raise PermissionDenied(f"You need the permission: {PERMISSIONS[codename].lower()}.")
+
+
 def permission_required(codename: str):
     """Staff holding one permission of PERMISSIONS (a role group gives it); other staff and raters get 403."""
 
@@ -121,8 +127,7 @@ def permission_required(codename: str):
         @login_required
         @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if not can(request.user, codename):
-                raise PermissionDenied(f"You need the permission: {PERMISSIONS[codename].lower()}.")
+            require(request.user, codename)
             return view(request, *args, **kwargs)
 
         return wrapped

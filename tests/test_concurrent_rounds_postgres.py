@@ -17,27 +17,31 @@ ROUND_SETTINGS = {"rewrite_essays": 3, "eval_essays": 1, "gold_share": 0.0}
 
 
 def test_two_rounds_on_different_models_never_draw_the_same_pool_essays(postgres, tmp_path):
-    import_small_corpus(tmp_path, train=2, test=1, pool=8)  # 7 rewritable pool essays beside 1 held out
-    rounds = [
-        engine.launch_round("cpu-smoke", {"model_key": key, "round": ROUND_SETTINGS}, dispatch=False)
-        for key in ("model-a", "model-b")
-    ]
+    import_small_corpus(tmp_path, train=2, test=1, pool=32)  # 31 rewritable pool essays beside 1 held out
     drawn: dict[int, list[int]] = {}
 
     def generate(training_round):
         step = training_round.steps.get(name="generate_rewrites")
         drawn[training_round.pk] = [essay.pk for essay in essays_to_rewrite(StepContext(step))]
 
-    for _ in range(5):  # the race is timing-dependent: run it a few times
-        for training_round in rounds:
-            training_round.draws.all().delete()
+    seen: set[int] = set()
+    for attempt in range(5):  # the race is timing-dependent: run it a few times, each with two new rounds
+        rounds = [
+            engine.launch_round("cpu-smoke", {"model_key": f"{key}-{attempt}", "round": ROUND_SETTINGS}, dispatch=False)
+            for key in ("model-a", "model-b")
+        ]
         assert run_clients(rounds, generate) == []
         first, second = (drawn[r.pk] for r in rounds)
         assert len(first) == len(second) == 3
         assert not set(first) & set(second), (first, second)
-    # A retried step finds its own draws again.
-    assert [e.pk for e in essays_to_rewrite(StepContext(rounds[0].steps.get(name="generate_rewrites")))] == first
-    assert all(e.split == Split.POOL for r in rounds for e in essays_to_rewrite(StepContext(r.steps.first())))
+        assert not (set(first) | set(second)) & seen  # nor what earlier rounds drew
+        seen |= set(first) | set(second)
+        for training_round in rounds:
+            engine.cancel_round(training_round)  # frees the model keys
+    # A retried step finds its own draws again; they are pool essays.
+    step = rounds[0].steps.get(name="generate_rewrites")
+    assert [essay.pk for essay in essays_to_rewrite(StepContext(step))] == first
+    assert {essay.split for essay in essays_to_rewrite(StepContext(step))} == {Split.POOL}
 
 
 def test_two_first_promotions_at_once_do_not_collide(postgres):

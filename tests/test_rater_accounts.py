@@ -71,3 +71,17 @@ def test_a_deactivated_rater_is_logged_out_their_pairs_go_to_others_and_their_pa
     assert action.actor.username == "manager" and action.rater == leaver
     manager.post(f"/staff/raters/{leaver.pk}/", {"action": "reactivate"})
     assert Client().login(username=leaver.username, password=PASSWORD)
+
+
+@pytest.mark.django_db
+def test_a_rater_manager_cannot_take_over_a_staff_account(manager, make_user):
+    admin = make_user("root", superuser=True)
+    reviewer = make_user("reviewer", staff=True, roles=("reviewers",))
+    for target in (admin, reviewer):
+        response = manager.post(f"/staff/raters/{target.pk}/", {"action": "password_link"}, follow=True)
+        assert "set-password-link" not in response.content.decode()
+        assert "managed in the Django admin" in response.content.decode()
+        manager.post(f"/staff/raters/{target.pk}/", {"action": "deactivate"})
+        target.refresh_from_db()
+        assert target.is_active
+    assert not StaffAction.objects.exists()

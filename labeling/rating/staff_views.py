@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +28,7 @@ from labeling.models import (
     StaffAction,
     StaffActionKind,
 )
-from labeling.roles import RATERS_GROUP, can, permission_required, staff_required
+from labeling.roles import RATERS_GROUP, can, is_staff_member, permission_required, require, staff_required
 
 from .accounts import (
     deactivate_rater,
@@ -344,8 +343,7 @@ def staff_raters(request):
     form = RaterForm(request.POST or None)
     invited = None
     if request.method == "POST":
-        if not can(request.user, "manage_raters"):
-            raise PermissionDenied("You need the permission: can create, deactivate and unlock rater accounts.")
+        require(request.user, "manage_raters")
         if form.is_valid():
             user = invite_rater(form.cleaned_data["username"], form.cleaned_data["email"], actor=request.user)
             invited = {"user": user, "link": set_password_link(request, user, actor=request.user)}
@@ -380,11 +378,11 @@ def staff_rater_detail(request, pk):
     rater = get_object_or_404(get_user_model(), pk=pk)
     link = None
     if request.method == "POST":
-        if not can(request.user, "manage_raters"):
-            raise PermissionDenied("You need the permission: can create, deactivate and unlock rater accounts.")
+        require(request.user, "manage_raters")
         action = request.POST.get("action")
-        if rater.is_superuser or rater.pk == request.user.pk:
-            messages.error(request, "Staff accounts and your own are managed in the admin, not here.")
+        if is_staff_member(rater) or rater.pk == request.user.pk:
+            # A password link or a deactivation of a staff account from here would let a rater manager take it over.
+            messages.error(request, "Staff accounts, and your own, are managed in the Django admin.")
         elif action == "deactivate":
             released = deactivate_rater(rater, actor=request.user)
             messages.success(request, f"{rater.username} deactivated; {released} open assignments released.")
@@ -408,7 +406,7 @@ def staff_rater_detail(request, pk):
         "history": StaffAction.objects.filter(rater=rater).select_related("actor", "rating")[:100],
         "link": link,
         "can_review": can(request.user, "review_ratings"),
-        "can_manage": can(request.user, "manage_raters"),
+        "can_manage": can(request.user, "manage_raters") and not is_staff_member(rater) and rater != request.user,
     }
     return render(request, "staff/rater_detail.html", context)
 

@@ -285,6 +285,7 @@ def reap_stale_steps(timeout: float | None = None) -> int:
             log=Concat(F("log"), Value(f"[{timezone.now():%H:%M:%S}] {reason}\n")),
         ):
             finish_round(step.training_round, RoundStatus.FAILED, reason)
+            log.warning("%s failed: %s", step.training_round, reason)
             reaped += 1
     return reaped
 

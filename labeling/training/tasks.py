@@ -90,13 +90,10 @@ def queue_scorer_training(training: ScorerTraining) -> None:
 
 @shared_task(name="labeling.tasks.sweep", ignore_result=True)
 def sweep() -> None:
-    """Run by Celery beat every AES_SWEEP_SECONDS (one beat per deployment)."""
-    report = engine.sweep()
-    trainings = scorer_trainings.sweep(
+    """Run by Celery beat every AES_SWEEP_SECONDS (one beat per deployment); what it does is logged as warnings."""
+    engine.sweep()
+    scorer_trainings.sweep(
         send=queue_scorer_training,
         queued=lambda training: message_waiting(queue_of(gpu_train_scorer), training.message_id),
         grace=engine.sweep_interval(),
     )
-    if report.failed_steps or report.resumed or trainings:
-        log.warning("sweep: %s steps failed, rounds resumed %s, %s scorer trainings", report.failed_steps,
-                    report.resumed, trainings)  # fmt: skip
