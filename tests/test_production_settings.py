@@ -23,7 +23,9 @@ PRODUCTION = {
 
 
 def manage(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    # Not what the test process set for itself: the browser fixture's DJANGO_ALLOW_ASYNC_UNSAFE fails check --deploy.
+    ignored = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in ignored}
     base.update(AES_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}", **env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=REPO, env=base, capture_output=True, text=True, timeout=300
