@@ -1,8 +1,13 @@
 """Small builders shared by the rater-workspace tests: essays with rewrites queued as rating items, and raters."""
 
+from datetime import timedelta
 from decimal import Decimal
 
-from labeling.models import Essay, Prompt, Rewrite, Split, TrainingRound
+from django.utils import timezone
+
+from labeling.models import Essay, Prompt, Rating, Rewrite, Split, TrainingRound
+from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.rating.assignment import claim_next
 from labeling.rating.batches import create_rating_items
 from labeling.roles import create_rater
 
@@ -47,3 +52,12 @@ def make_items(n: int, k: int = 2, round_number: int | None = 1, gold_share: flo
 
 def make_raters(n: int, prefix: str = "rater"):
     return [create_rater(f"{prefix}{i}", f"{prefix}{i}@example.org", PASSWORD)[0] for i in range(n)]
+
+
+def rate_all(rater, seconds: int = 0) -> list[Rating]:
+    """Rate every pair available to the rater (bands 6 and 6.5, B better), each after `seconds` of active reading."""
+    answer = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B", active_seconds=seconds)
+    ratings = []
+    while (assignment := claim_next(rater, now=timezone.now() - timedelta(seconds=seconds))) is not None:
+        ratings.append(submit_rating(assignment.pk, answer).rating)
+    return ratings

@@ -7,22 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from rating_helpers import make_items, make_raters
+from rating_helpers import make_items, make_raters, rate_all
 
 from labeling.models import LedgerEntry, PayoutPeriod, Rating
-from labeling.rating.actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
-from labeling.rating.assignment import claim_next
+from labeling.rating.actions import approve_ratings, reject_rating
 from labeling.rating.payments import close_period, earnings_of, payouts_csv
 from labeling.roles import make_rater
-
-ANSWER = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B")
-
-
-def rate_all(rater) -> list[Rating]:
-    ratings = []
-    while (assignment := claim_next(rater)) is not None:
-        ratings.append(submit_rating(assignment.pk, ANSWER).rating)
-    return ratings
 
 
 def csv_rows(period) -> dict[str, dict]:

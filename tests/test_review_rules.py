@@ -1,27 +1,15 @@
 """Reviewing takes two people and a look: nobody approves or rejects their own ratings, "Approve all pending" leaves
 out ratings rated too fast (approved one by one), and every approval, rejection and payout records who did it."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-from rating_helpers import make_items, make_raters
+from rating_helpers import make_items, make_raters, rate_all
 
 from labeling.models import Rating, ReviewStatus, StaffAction, StaffActionKind
-from labeling.rating.actions import RatingAnswer, RatingRefused, approve_ratings, reject_rating, submit_rating
-from labeling.rating.assignment import claim_next
+from labeling.rating.actions import RatingRefused, approve_ratings, reject_rating
 from labeling.rating.payments import close_period
 from labeling.roles import grant_roles, make_rater
-
-
-def rate_all(rater, seconds: int = 120) -> list[Rating]:
-    """Rate every available pair, each after `seconds` of active reading (reserved that long ago)."""
-    answer = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B", active_seconds=seconds)
-    ratings = []
-    while (assignment := claim_next(rater, now=timezone.now() - timedelta(seconds=seconds))) is not None:
-        ratings.append(submit_rating(assignment.pk, answer).rating)
-    return ratings
 
 
 @pytest.fixture
