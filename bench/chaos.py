@@ -229,7 +229,9 @@ class Chaos:
     def kill_redis(self, training_round, finished_step: str) -> None:
         from aes_site.services import start_redis
 
-        event = Event(training_round.number, "redis", f"right after {finished_step}")
+        pending = [s.name for s in self.steps(training_round) if s.status == "pending"]
+        lost = f", {pending[0]} not yet claimed" if pending else ""
+        event = Event(training_round.number, "redis", f"right after {finished_step}{lost}")
         self.redis_proc.kill()  # SIGKILL: nothing saved on the way out
         self.redis_proc.wait(timeout=30)
         time.sleep(1.0)
@@ -238,11 +240,12 @@ class Chaos:
         self.follow(event, training_round, time.monotonic(), time.time())
 
     def follow(self, event: Event, training_round, since: float, wall_since: float) -> None:
-        """Wait, reading only the database, until the round failed with a reason or moved on (a step sent again or
-        claimed after the kill)."""
-        from datetime import UTC, datetime
+        """Wait, reading only the database, until the round failed with a reason or is seen moving: a step sent or
+        claimed after the kill, or a step whose worker heart-beats after it (a worker that was not killed)."""
+        from datetime import UTC, datetime, timedelta
 
         started = datetime.fromtimestamp(wall_since, tz=UTC)
+        alive_after = started + timedelta(seconds=1)
         self.events.append(event)
         while time.monotonic() - since < self.deadline_seconds + 600:
             training_round.refresh_from_db()
@@ -252,15 +255,13 @@ class Chaos:
             if training_round.status == "succeeded":
                 event.outcome = "moved on (round done)"
                 break
-            moved = [
-                s
-                for s in self.steps(training_round)
-                if (s.started_at and s.started_at > started) or (s.dispatched_at and s.dispatched_at > started)
-            ]
-            if moved:
-                event.outcome = f"moved on ({moved[0].name} sent again or claimed)"
+            steps = self.steps(training_round)
+            sent = [s for s in steps if max(s.started_at or started, s.dispatched_at or started) > started]
+            alive = [s for s in steps if s.status == "running" and s.heartbeat_at and s.heartbeat_at > alive_after]
+            if sent or alive:
+                event.outcome = f"moved on ({sent[0].name} sent or claimed)" if sent else f"{alive[0].name} runs on"
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
         event.seconds_to_detect = round(time.monotonic() - since, 1)
         if event.seconds_to_detect > self.deadline_seconds or event.outcome == "waiting":
             event.outcome = f"stuck ({event.outcome})"
@@ -273,7 +274,9 @@ class Chaos:
             "cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1", "round.ratings_per_item=1"]
         )
         training_round = engine.launch_round("cpu-smoke", config)
-        kills_left = number_of_kills
+        # Where the kills fall: random GPU steps, in step order (a kill on a skipped step falls on the next one).
+        gpu_steps = [spec.name for spec in engine.STEPS if spec.gpu]
+        plan = sorted((self.rng.choice(gpu_steps) for _ in range(number_of_kills)), key=gpu_steps.index)
         seen_done: set[str] = set()
         deadline = time.monotonic() + 3600
         while time.monotonic() < deadline:
@@ -291,12 +294,12 @@ class Chaos:
             gpu_running = [s for s in steps if s.status == "running" and engine.STEP_SPECS[s.name].gpu]
             if newly_done and not self.redis_killed and training_round.number == 1 and "train_scorer" in done:
                 self.kill_redis(training_round, newly_done[-1])
-            elif kills_left and gpu_running:
-                time.sleep(self.rng.uniform(0.5, 6.0))  # a random moment in the step (or just after it)
+            elif plan and gpu_running and gpu_steps.index(gpu_running[0].name) >= gpu_steps.index(plan[0]):
+                plan.pop(0)
+                time.sleep(self.rng.uniform(0.2, 3.0))  # a random moment in the step (or just after it)
                 self.kill_worker(training_round)
-                kills_left -= 1
             else:
-                time.sleep(0.3)
+                time.sleep(0.05)
         return f"still {training_round.status} after an hour"
 
 
