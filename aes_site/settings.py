@@ -50,8 +50,8 @@ def production_problems() -> list[str]:
     return problems
 
 
-if not DEBUG and production_problems():
-    raise ImproperlyConfigured("DEBUG is false (production), but " + "; ".join(production_problems()))
+if not DEBUG and (problems := production_problems()):
+    raise ImproperlyConfigured("DEBUG is false (production), but " + "; ".join(problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
