@@ -66,6 +66,8 @@ def test_a_rejection_after_a_payout_is_a_deduction_carried_over_never_a_negative
     assert earnings_of(bob).payable == Decimal("-2.00")  # the reversal waits, unpaid, for the next period
     client.force_login(make_user("clerk", staff=True, roles=("payouts",)))
     assert "-2.00 carried over" in client.get("/staff/payouts/").content.decode()
+    client.force_login(bob)
+    assert "a deduction of -2.00 (a rating rejected after it was paid)" in client.get("/rate/").content.decode()
 
     # Bob's next approved rating pays what is left after the deduction.
     approve_ratings(Rating.objects.filter(pk=bob_second.pk), boss)
