@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint format browser bench-scorer bench-rewriter bench-raters clean
+.PHONY: run test lint format browser bench-scorer bench-rewriter bench-raters bench-chaos clean
 
 $(STAMP): requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ bench-rewriter: $(STAMP)
 
 bench-raters: $(STAMP)
 	$(BIN)/python bench/raters.py
+
+bench-chaos: $(STAMP)
+	$(BIN)/python bench/chaos.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -26,6 +26,22 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
     return False
 
 
+def beat_command(data_dir: Path) -> list[str]:
+    """Celery beat: sends the periodic sweep that fails dead round steps and re-sends lost ones (one per deployment)."""
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "aes_site",
+        "beat",
+        "--schedule",
+        str(data_dir / "celerybeat-schedule"),
+        "--loglevel",
+        "INFO",
+    ]
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aes_site.settings")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -76,6 +92,7 @@ def main() -> int:
             "INFO",
         ]
         children.append(("celery worker", subprocess.Popen(worker, cwd=REPO)))
+        children.append(("celery beat", subprocess.Popen(beat_command(data_dir), cwd=REPO)))
         web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"])
         children.append(("web server", web))
         # Say "running" only once the page answers: opening the address a second too early shows an error page.

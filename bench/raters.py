@@ -21,6 +21,7 @@ import json
 import os
 import random
 import re
+import secrets
 import statistics
 import subprocess
 import sys
@@ -95,9 +96,11 @@ def admin_sql(config: BenchConfig, sql: str) -> None:
 def setup_django(config: BenchConfig) -> dict:
     env = {
         "DATABASE_URL": f"{config.pg}/{config.database}",
-        "DEBUG": "0",  # no per-request query log
+        "DEBUG": "0",  # no per-request query log; the production profile then wants a real key and host names
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_COOKIES": "0",  # plain HTTP on 127.0.0.1
-        "SECRET_KEY": "bench-raters-secret-key-not-for-production",
+        "SECURE_SSL_REDIRECT": "0",
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "aes_site.settings",
     }

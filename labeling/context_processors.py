@@ -1,6 +1,7 @@
-from .roles import is_rater
+from .roles import is_rater, is_staff_member
 
 
 def roles(request):
     user = getattr(request, "user", None)
-    return {"is_rater": bool(user and user.is_authenticated and is_rater(user))}
+    signed_in = bool(user and user.is_authenticated)
+    return {"is_rater": signed_in and is_rater(user), "is_staff_member": signed_in and is_staff_member(user)}

@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 from .models import Essay, ModelVersion, TrainingRound
+from .roles import is_staff_member
 
 
 def healthz(request):
@@ -14,7 +15,7 @@ def healthz(request):
 
 @login_required
 def home(request):
-    if not request.user.is_staff:
+    if not is_staff_member(request.user):
         return redirect("rater_home")
     context = {
         "essay_counts": {

@@ -162,6 +162,47 @@ def celery_worker(celery_worker_factory):
     return celery_worker_factory()
 
 
+@pytest.fixture
+def celery_beat(transactional_db, tmp_path):
+    """Start the Celery beat `make run` starts (aes_site.devserver.beat_command), on the environment's Redis: it
+    sends the periodic sweep every AES_SWEEP_SECONDS."""
+    from aes_site.devserver import beat_command
+
+    started: list[subprocess.Popen] = []
+    log_path = tmp_path / "beat.log"
+
+    def start() -> subprocess.Popen:
+        env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), PYTHONUNBUFFERED="1")
+        proc = subprocess.Popen(
+            beat_command(tmp_path),
+            cwd=REPO,
+            env=env,
+            stdout=log_path.open("a"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def postgres(transactional_db):
+    """For race tests: SQLite serialises every writer, so only PostgreSQL can show a race; they skip elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL): SQLite serialises writers, so there is no race to test")
+
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -197,11 +238,23 @@ def page(browser):
 def make_user(db):
     from django.contrib.auth import get_user_model
 
-    def make(username: str, password: str = "pw-for-tests-1", staff: bool = False, superuser: bool = False):
+    def make(
+        username: str,
+        password: str = "pw-for-tests-1",
+        staff: bool = False,
+        superuser: bool = False,
+        roles: tuple[str, ...] | None = None,
+    ):
+        """staff=True: a staff member in every role group (as staff were before roles), unless `roles` names some."""
+        from labeling.roles import grant_roles
+
         user_model = get_user_model()
         if superuser:
             return user_model.objects.create_superuser(username, f"{username}@example.org", password)
-        return user_model.objects.create_user(username, f"{username}@example.org", password, is_staff=staff)
+        user = user_model.objects.create_user(username, f"{username}@example.org", password, is_staff=staff)
+        if staff and roles != ():
+            grant_roles(user, *(roles or ()))
+        return user
 
     return make
 

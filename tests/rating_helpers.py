@@ -1,8 +1,13 @@
 """Small builders shared by the rater-workspace tests: essays with rewrites queued as rating items, and raters."""
 
+from datetime import timedelta
 from decimal import Decimal
 
-from labeling.models import Essay, Prompt, Rewrite, Split, TrainingRound
+from django.utils import timezone
+
+from labeling.models import Essay, Prompt, Rating, Rewrite, Split, TrainingRound
+from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.rating.assignment import claim_next
 from labeling.rating.batches import create_rating_items
 from labeling.roles import create_rater
 
@@ -156,3 +161,12 @@ def sft_rated_rows(examples) -> list[tuple]:
 
 def dpo_rows(rows) -> list[tuple]:
     return [(row["prompt"], row["chosen"][0]["content"], row["rejected"][0]["content"]) for row in rows]
+
+
+def rate_all(rater, seconds: int = 0) -> list[Rating]:
+    """Rate every pair available to the rater (bands 6 and 6.5, B better), each after `seconds` of active reading."""
+    answer = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B", active_seconds=seconds)
+    ratings = []
+    while (assignment := claim_next(rater, now=timezone.now() - timedelta(seconds=seconds))) is not None:
+        ratings.append(submit_rating(assignment.pk, answer).rating)
+    return ratings

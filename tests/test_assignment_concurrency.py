@@ -4,45 +4,15 @@ Each thread is a separate client with its own database connection, so the row lo
 every writer (IMMEDIATE transactions), so it cannot show these races: the tests skip there.
 """
 
-import threading
 from collections import Counter
 from decimal import Decimal
 
-import pytest
-from django.db import connection
+from race_helpers import run_clients
 from rating_helpers import make_items, make_raters
 
 from labeling.models import Assignment, LedgerEntry, Rating, RatingItem
 from labeling.rating.actions import RatingAnswer, submit_rating
 from labeling.rating.assignment import claim_next, items_over_k
-
-
-@pytest.fixture
-def postgres(transactional_db):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL): SQLite serialises writers, so there is no race to test")
-
-
-def run_clients(raters, work) -> list[Exception]:
-    """Start one thread per rater at the same instant; each closes its own connection at the end."""
-    barrier = threading.Barrier(len(raters))
-    errors: list[Exception] = []
-
-    def client(rater):
-        try:
-            barrier.wait()
-            work(rater)
-        except Exception as error:  # noqa: BLE001 - collected and asserted empty
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=client, args=(r,)) for r in raters]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return errors
 
 
 def test_simultaneous_next_never_reserves_an_item_more_than_k_times(postgres):

@@ -73,7 +73,7 @@ def test_test_split_ratings_stay_out_of_training_labels():
     make_items(1, k=1, split="test", tag="bench")
     (rater,) = make_raters(1)
     rate(rater, "5.0", "6.0")
-    approve_ratings(Rating.objects.all(), rater)
+    approve_ratings(Rating.objects.all(), make_raters(1, prefix="boss")[0])  # nobody approves their own
     assert labels.human_band_labels() == [] and labels.preference_pairs() == []
     assert len(labels.human_band_labels(include_test=True)) == 2
     assert len(labels.preference_pairs(include_test=True)) == 1

@@ -5,21 +5,11 @@ import io
 from decimal import Decimal
 
 import pytest
-from rating_helpers import PASSWORD, make_items, make_raters
+from rating_helpers import PASSWORD, make_items, make_raters, rate_all
 
 from labeling.models import LedgerEntry, Payout, Rating
-from labeling.rating.actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
-from labeling.rating.assignment import claim_next
+from labeling.rating.actions import approve_ratings, reject_rating
 from labeling.rating.payments import close_period, earnings_of, pay_per_pair, payouts_csv
-
-ANSWER = RatingAnswer(band_a=Decimal("6"), band_b=Decimal("6.5"), better="B")
-
-
-def rate_all(rater) -> list[Rating]:
-    ratings = []
-    while (assignment := claim_next(rater)) is not None:
-        ratings.append(submit_rating(assignment.pk, ANSWER).rating)
-    return ratings
 
 
 @pytest.mark.django_db
@@ -88,4 +78,4 @@ def test_staff_download_payouts_csv_and_raters_cannot(client, make_user):
     client.login(username="boss", password=PASSWORD)
     response = client.get(f"/staff/payouts/{period.pk}.csv")
     assert response.status_code == 200 and response["Content-Type"] == "text/csv"
-    assert f"{rater.username},{rater.email},1,2.00,USD" in response.content.decode()
+    assert f"{rater.username},{rater.email},1,2.00,0.00,2.00,0.00,USD" in response.content.decode()

@@ -112,7 +112,7 @@ def test_staff_create_raters_and_there_is_no_sign_up(client, make_user):
     boss = make_user("boss", staff=True)
     client.force_login(boss)
     response = client.post("/staff/raters/", {"username": "invited", "email": "i@example.org"}, follow=True)
-    assert b"Temporary password" in response.content
+    assert b"set-password-link" in response.content  # tests/test_rater_accounts.py follows the link
     from django.contrib.auth import get_user_model
 
     invited = get_user_model().objects.get(username="invited")

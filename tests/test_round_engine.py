@@ -36,10 +36,10 @@ def test_two_rounds_cannot_train_the_same_model_at_once():
 @pytest.mark.django_db
 def test_a_step_is_claimed_once():
     step = launch().steps.first()
-    assert engine.claim_step(step.pk) is True
-    assert engine.claim_step(step.pk) is False
+    token = engine.claim_step(step.pk)
+    assert token and engine.claim_step(step.pk) is None
     step.refresh_from_db()
-    assert step.status == RoundStatus.RUNNING and step.attempts == 1 and step.worker
+    assert step.status == RoundStatus.RUNNING and step.attempts == 1 and step.worker and step.claim_token == token
 
 
 @pytest.mark.django_db
@@ -129,4 +129,4 @@ def test_steps_of_a_round_that_is_not_running_are_not_claimed():
     TrainingRound.objects.filter(pk=training_round.pk).update(status=RoundStatus.FAILED)
     step = training_round.steps.first()
     assert step.status == RoundStatus.PENDING
-    assert engine.claim_step(step.pk) is False
+    assert engine.claim_step(step.pk) is None

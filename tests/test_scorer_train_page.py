@@ -8,7 +8,7 @@ import time
 import pytest
 from round_helpers import import_small_corpus
 
-from labeling.models import ModelKind, ModelVersion
+from labeling.models import ModelKind, ModelVersion, ScorerTraining
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +42,7 @@ def test_a_failed_training_says_why(celery_worker, client, make_user):
     make_user("boss", staff=True)
     client.login(username="boss", password="pw-for-tests-1")
     assert client.post("/models/train-scorer/").status_code == 302  # no essays imported: nothing to train on
-    task_id = client.session["scorer_training_task"]
-    state = wait_for_training(client, task_id)
+    state = wait_for_training(client, ScorerTraining.objects.get().pk)
     assert state["state"] == "failed"
     assert "no labelled essays to train on" in state["message"]
     assert "no labelled essays to train on" in client.get("/models/").content.decode()
@@ -54,13 +53,13 @@ def test_raters_cannot_train_a_scorer(client, make_user):
     make_user("rater1")
     client.login(username="rater1", password="pw-for-tests-1")
     assert client.post("/models/train-scorer/").status_code == 403
-    assert client.get("/models/train-scorer/abc.json").status_code == 403
+    assert client.get("/models/train-scorer/1.json").status_code == 403
 
 
-def wait_for_training(client, task_id: str, timeout: float = 300.0) -> dict:
+def wait_for_training(client, training_id: int, timeout: float = 300.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = client.get(f"/models/train-scorer/{task_id}.json").json()
+        state = client.get(f"/models/train-scorer/{training_id}.json").json()
         if state["state"] not in ("queued", "running"):
             return state
         time.sleep(0.5)

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0003_rating'),
+        ('labeling', '0004_ops_4_payout_deductions'),
     ]
 
     operations = [

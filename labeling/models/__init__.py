@@ -13,14 +13,26 @@ from .rating import (
     RatingItem,
     ReviewStatus,
     Side,
+    StaffAction,
+    StaffActionKind,
 )
-from .training import ModelKind, ModelVersion, Promotion, RoundStatus, RoundStep, TrainingRound
+from .training import (
+    EssayDraw,
+    ModelKind,
+    ModelVersion,
+    Promotion,
+    RoundStatus,
+    RoundStep,
+    ScorerTraining,
+    TrainingRound,
+)
 
 __all__ = [
     "Assignment",
     "AssignmentStatus",
     "EditVerdict",
     "Essay",
+    "EssayDraw",
     "LedgerEntry",
     "LedgerKind",
     "ModelKind",
@@ -37,7 +49,10 @@ __all__ = [
     "Rewrite",
     "RoundStatus",
     "RoundStep",
+    "ScorerTraining",
     "Side",
     "Split",
+    "StaffAction",
+    "StaffActionKind",
     "TrainingRound",
 ]

@@ -200,7 +200,17 @@ class PayoutPeriod(models.Model):
 class Payout(models.Model):
     period = models.ForeignKey(PayoutPeriod, on_delete=models.PROTECT, related_name="payouts")
     rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, help_text="What to pay: never below zero.")
+    earned = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    deductions = models.DecimalField(
+        max_digits=12, decimal_places=2, default=0, help_text="Rejections of ratings paid earlier (zero or negative)."
+    )
+    carried_over = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        help_text="Deductions larger than the earnings, left for the next period to settle (zero or negative).",
+    )
     currency = models.CharField(max_length=3)
     ratings = models.PositiveIntegerField(help_text="Ratings whose earnings this payout settles.")
 
@@ -231,3 +241,47 @@ class LedgerEntry(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.amount} {self.currency}"
+
+
+class StaffActionKind(models.TextChoices):
+    APPROVE = "approve", "approved a rating"
+    REJECT = "reject", "rejected a rating (pay reversed)"
+    CLOSE_PERIOD = "close_period", "closed a payout period"
+    CREATE_RATER = "create_rater", "created a rater"
+    PASSWORD_LINK = "password_link", "made a set-password link"
+    DEACTIVATE = "deactivate", "deactivated a rater"
+    REACTIVATE = "reactivate", "reactivated a rater"
+    UNLOCK = "unlock", "unlocked a login"
+
+
+class StaffAction(models.Model):
+    """Who did what to money and rater accounts, and when: append-only, one row per rating approved or rejected.
+
+    Its Meta also declares what staff may do: the permissions that labeling/roles.py hands out through role groups.
+    """
+
+    # Empty only for work done from the command line (a management command has no user).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=16, choices=StaffActionKind.choices)
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="staff_actions"
+    )
+    rating = models.ForeignKey(Rating, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    period = models.ForeignKey(PayoutPeriod, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        permissions = [
+            ("review_ratings", "Can approve and reject ratings"),
+            ("manage_payouts", "Can see payouts, close payout periods and download the payouts CSV"),
+            ("manage_raters", "Can create, deactivate and unlock rater accounts"),
+            ("train_models", "Can launch, cancel and retry rounds, train scorers, promote and roll back models"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_id} {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"

@@ -39,16 +39,24 @@ class ModelVersion(models.Model):
     def promoted(cls, kind: str) -> "ModelVersion | None":
         return cls.objects.filter(kind=kind, is_promoted=True).first()
 
-    def promote(self, user=None, note: str = "") -> None:
-        """Make this the version the product uses; earlier promotions stay in the history."""
+    def promote(self, user=None, note: str = "", only_if_none: bool = False) -> bool:
+        """Make this the version the product uses; earlier promotions stay in the history. only_if_none: only when
+        no version of its kind is promoted yet. Returns whether this call promoted it.
+
+        Every version of the kind is locked first, not only the promoted one: when none is promoted yet (two first
+        scorers at once) there is no such row to lock, and both would set is_promoted (IntegrityError). Any two
+        promotions of a kind share the oldest version, so they run one after the other.
+        """
         with transaction.atomic():
-            previous = ModelVersion.objects.select_for_update().filter(kind=self.kind, is_promoted=True).first()
-            if previous and previous.pk == self.pk:
-                return
+            list(ModelVersion.objects.select_for_update().filter(kind=self.kind).order_by("pk").values_list("pk"))
+            previous = ModelVersion.objects.filter(kind=self.kind, is_promoted=True).first()
+            if (previous and previous.pk == self.pk) or (previous and only_if_none):
+                return False
             ModelVersion.objects.filter(kind=self.kind, is_promoted=True).update(is_promoted=False)
             ModelVersion.objects.filter(pk=self.pk).update(is_promoted=True)
             self.is_promoted = True
             Promotion.objects.create(version=self, previous=previous, user=user, note=note)
+            return True
 
 
 class Promotion(models.Model):
@@ -111,6 +119,13 @@ class RoundStep(models.Model):
     metrics = models.JSONField(default=dict, blank=True, help_text="Final figures, and 'history': per-step curves.")
     worker = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Set by each claim: only the attempt holding it may record progress or finish the step (a stale worker that
+    # is still alive after a Retry cannot mark the new attempt done).
+    claim_token = models.CharField(max_length=32, blank=True)
+    # The last message sent for this step (Celery task id) and when: the sweep re-sends a pending step whose message
+    # is gone (engine.sweep).
+    message_id = models.CharField(max_length=64, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -121,3 +136,46 @@ class RoundStep(models.Model):
 
     def __str__(self):
         return f"{self.training_round} / {self.name}"
+
+
+class ScorerTraining(models.Model):
+    """A "Train a new scorer" request (the Models page), followed in the database like a round's step: its state
+    survives a Redis restart, and at most one is queued or running at a time (a double click queues one)."""
+
+    status = models.CharField(max_length=16, choices=RoundStatus.choices, default=RoundStatus.PENDING, db_index=True)
+    # "scorer" while queued or running, NULL once it ended: the unique constraint refuses a second active request.
+    active_key = models.CharField(max_length=16, null=True, blank=True, unique=True)
+    promote = models.BooleanField(default=False)
+    include_human = models.BooleanField(default=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    message_id = models.CharField(max_length=64, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Scorer training {self.pk} ({self.status})"
+
+
+class EssayDraw(models.Model):
+    """An essay a round drew to rewrite (a fresh pool essay, or a gold one). Each essay is drawn once, so two rounds
+    running at once on different base models never rewrite the same essays; a retried round finds its draws again."""
+
+    essay = models.OneToOneField("labeling.Essay", on_delete=models.CASCADE, related_name="draw")
+    training_round = models.ForeignKey(TrainingRound, on_delete=models.CASCADE, related_name="draws")
+    drawn_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"essay {self.essay_id} drawn by {self.training_round}"

@@ -24,6 +24,8 @@ from labeling.models import (
     Rating,
     RatingItem,
     ReviewStatus,
+    StaffAction,
+    StaffActionKind,
 )
 from rl.changes import PairChanges, pair_changes
 
@@ -51,7 +53,8 @@ def min_reading_seconds(changes: int) -> int:
 
 
 class RatingRefused(Exception):
-    """The assignment cannot take this answer (skipped, or expired and given to someone else)."""
+    """The assignment cannot take this answer (skipped, or expired and given to someone else), or a reviewer tried
+    to review their own rating."""
 
 
 def parse_band(value) -> Decimal:
@@ -201,36 +204,49 @@ def skip_assignment(assignment_id: int, reason: str, now=None) -> Assignment:
 
 
 def approve_ratings(ratings, reviewer) -> int:
-    """Approve pending ratings (rejections are final: their pay was reversed). Returns how many changed.
+    """Approve pending ratings (rejections are final: their pay was reversed), never the reviewer's own: those are
+    left pending for someone else. Each approval is recorded with who did it, and a held rating (rated faster than its
+    minimum reading time) earns its pay now. Returns how many changed.
 
-    A held rating earns its pay now: each is approved by a conditional UPDATE of its own, so two reviewers approving
-    it at once record one earning.
+    The pending rows are locked first, so two reviewers approving the same ratings at once approve and pay each once.
     """
     now = timezone.now()
-    approved = 0
     with transaction.atomic():
-        for rating in Rating.objects.filter(pk__in=ratings.filter(review_status=ReviewStatus.PENDING, held=True)):
-            if Rating.objects.filter(pk=rating.pk, review_status=ReviewStatus.PENDING).update(
-                review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now
-            ):
-                record_earning(rating, now=now)
-                approved += 1
-        approved += ratings.filter(review_status=ReviewStatus.PENDING).update(
+        pending = ratings.filter(review_status=ReviewStatus.PENDING).exclude(rater=reviewer)
+        approved = list(pending.select_for_update(of=("self",)).values_list("pk", "rater_id", "held"))
+        Rating.objects.filter(pk__in=[pk for pk, _, _ in approved]).update(
             review_status=ReviewStatus.APPROVED, reviewed_by=reviewer, reviewed_at=now
         )
-    return approved
+        for rating in Rating.objects.filter(pk__in=[pk for pk, _, held in approved if held]):
+            record_earning(rating, now=now)
+        StaffAction.objects.bulk_create(
+            StaffAction(actor=reviewer, kind=StaffActionKind.APPROVE, rating_id=pk, rater_id=rater_id, at=now)
+            for pk, rater_id, _ in approved
+        )
+    return len(approved)
 
 
 def reject_rating(rating_id: int, reviewer, now=None) -> bool:
-    """Reject: not used for training, and its pay is reversed in the ledger. False if it was already rejected."""
+    """Reject: not used for training, and its pay is reversed in the ledger (recorded with who did it). False if it
+    was already rejected; RatingRefused for the reviewer's own rating."""
     now = now or timezone.now()
     with transaction.atomic():
         rating = Rating.objects.select_for_update().get(pk=rating_id)
+        if rating.rater_id == reviewer.pk:
+            raise RatingRefused("You cannot review your own ratings: another reviewer has to.")
         if rating.review_status == ReviewStatus.REJECTED:
             return False
         rating.review_status = ReviewStatus.REJECTED
         rating.reviewed_by = reviewer
         rating.reviewed_at = now
         rating.save(update_fields=["review_status", "reviewed_by", "reviewed_at"])
-        record_reversal(rating, now=now)
+        reversal = record_reversal(rating, now=now)
+        StaffAction.objects.create(
+            actor=reviewer,
+            kind=StaffActionKind.REJECT,
+            rating=rating,
+            rater_id=rating.rater_id,
+            amount=reversal.amount if reversal else None,
+            at=now,
+        )
         return True

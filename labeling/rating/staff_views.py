@@ -19,12 +19,29 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.models import LedgerEntry, PayoutPeriod, Rating, RatingBatch, RatingItem, ReviewStatus
-from labeling.roles import RATERS_GROUP, create_rater, staff_required
+from labeling.models import (
+    LedgerEntry,
+    PayoutPeriod,
+    Rating,
+    RatingBatch,
+    RatingItem,
+    ReviewStatus,
+    StaffAction,
+    StaffActionKind,
+)
+from labeling.roles import RATERS_GROUP, can, is_staff_member, permission_required, require, staff_required
 
-from .actions import approve_ratings, min_reading_seconds, reject_rating
+from .accounts import (
+    deactivate_rater,
+    invite_rater,
+    locked_out_logins,
+    reactivate_rater,
+    set_password_link,
+    unlock_login,
+)
+from .actions import RatingRefused, approve_ratings, min_reading_seconds, reject_rating
 from .agreement import agreement_report
-from .payments import close_period, currency, payable_entries, payouts_csv
+from .payments import close_period, currency, payable_entries, payable_totals, payouts_csv
 
 HALF_BANDS = [i / 2 for i in range(19)]
 ORIGINAL_COLOUR, REWRITE_COLOUR = "#5b6478", "#2f5bea"
@@ -197,13 +214,49 @@ def staff_ratings(request):
     )
 
 
+@dataclass(frozen=True)
+class PendingReview:
+    """What "Approve all pending" would do to some ratings: approve `approvable`, leave the rest for a look."""
+
+    total: int
+    held: int  # rated faster than the pair's minimum reading time: unpaid until approved, one by one
+    own: int  # the reviewer's own: another reviewer approves them
+
+    @property
+    def approvable(self) -> int:
+        return self.total - self.held - self.own
+
+    def prompt(self) -> str:
+        """The confirmation the approve button asks, with the counts."""
+        parts = [f"Approve {self.approvable} pending rating{'s' if self.approvable != 1 else ''}?"]
+        if self.held:
+            parts.append(
+                f"{self.held} held for review (rated faster than the minimum reading time) are left out: "
+                "approve or reject them one by one."
+            )
+        if self.own:
+            parts.append(f"{self.own} of your own are left for another reviewer.")
+        return " ".join(parts)
+
+
+def pending_review(ratings, reviewer) -> PendingReview:
+    pending = ratings.filter(review_status=ReviewStatus.PENDING)
+    own = pending.filter(rater=reviewer)
+    return PendingReview(pending.count(), pending.exclude(rater=reviewer).filter(held=True).count(), own.count())
+
+
 @require_GET
 @staff_required
 def staff_agreement(request):
     scope, title = _scope(request)
     report = agreement_report(**scope)
-    pending = _scoped_ratings(scope).filter(review_status=ReviewStatus.PENDING)
-    held = pending.filter(held=True).select_related("rater", "item").order_by("submitted_at")
+    review = pending_review(_scoped_ratings(scope), request.user)
+    held = (
+        _scoped_ratings(scope)
+        .filter(review_status=ReviewStatus.PENDING, held=True)
+        .select_related("rater", "item")
+        .order_by("submitted_at")
+    )
     spread = sorted(report.consensus, key=lambda row: -row.spread)
     return render(
         request,
@@ -213,7 +266,9 @@ def staff_agreement(request):
             "report": report,
             "scope_query": _scope_query(scope),
             "scope": scope,
-            "pending": pending.count(),
+            "pending": review.total,
+            "approve_prompt": review.prompt(),
+            "can_review": can(request.user, "review_ratings"),
             "held": held,
             "min_seconds": {
                 "base": min_reading_seconds(0),
@@ -227,9 +282,12 @@ def staff_agreement(request):
 
 
 @require_POST
-@staff_required
+@permission_required("review_ratings")
 def staff_review(request):
-    """Approve all pending ratings in a scope (optionally of one rater), or reject one rater's ratings in it."""
+    """Approve the pending ratings in a scope (optionally of one rater), or reject one rater's ratings in it.
+
+    A bulk approval leaves out ratings rated too fast (they need a look of their own) and the reviewer's own.
+    """
     scope, _ = _scope(request)
     ratings = _scoped_ratings(scope)
     rater_id = request.POST.get("rater", "")
@@ -237,11 +295,13 @@ def staff_review(request):
         ratings = ratings.filter(rater_id=int(rater_id))
     action = request.POST.get("action")
     if action == "approve":
-        # Held ratings (faster than the minimum reading time) are approved one by one, never in bulk.
-        n = approve_ratings(ratings.filter(held=False), request.user)
-        left = ratings.filter(held=True, review_status=ReviewStatus.PENDING).count()
-        note = f" {left} held for review left out: approve or reject them one by one." if left else ""
-        messages.success(request, f"Approved {n} rating{'s' if n != 1 else ''}.{note}")
+        review = pending_review(ratings, request.user)
+        approved = approve_ratings(ratings.filter(held=False), request.user)
+        left = [f"{n} {why}" for n, why in ((review.held, "held for review"), (review.own, "of your own")) if n]
+        note = f" Left pending: {', '.join(left)}." if left else ""
+        messages.success(request, f"Approved {approved} rating{'s' if approved != 1 else ''}.{note}")
+    elif action == "reject" and rater_id.isdigit() and int(rater_id) == request.user.pk:
+        messages.error(request, "You cannot review your own ratings: another reviewer has to.")
     elif action == "reject" and rater_id.isdigit():
         ids = list(ratings.exclude(review_status=ReviewStatus.REJECTED).values_list("pk", flat=True))
         n = sum(reject_rating(pk, request.user) for pk in ids)
@@ -259,24 +319,25 @@ def _back(request, default: str):
 
 
 @require_POST
-@staff_required
-def staff_approve_rating(request, pk):
-    """Approve one rating; a held one earns its pay now."""
+@permission_required("review_ratings")
+def staff_review_rating(request, pk):
+    """Approve or reject one rating (the rater's page), a rating rated too fast included."""
     rating = get_object_or_404(Rating, pk=pk)
-    if approve_ratings(Rating.objects.filter(pk=rating.pk), request.user):
-        paid = " and paid" if rating.held else ""
-        messages.success(request, f"Rating {pk} approved{paid}.")
-    else:
-        messages.info(request, f"Rating {pk} was already {rating.get_review_status_display()}.")
-    return _back(request, reverse("staff_rater_detail", args=[rating.rater_id]))
-
-
-@require_POST
-@staff_required
-def staff_reject_rating(request, pk):
-    rating = get_object_or_404(Rating, pk=pk)
-    reject_rating(rating.pk, request.user)
-    messages.success(request, f"Rating {pk} rejected; {'nothing was paid' if rating.held else 'its pay was reversed'}.")
+    action = request.POST.get("action", "reject")
+    try:
+        if rating.rater_id == request.user.pk:
+            raise RatingRefused("You cannot review your own ratings: another reviewer has to.")
+        if action == "approve":
+            if approve_ratings(Rating.objects.filter(pk=pk), request.user):
+                messages.success(request, f"Rating {pk} approved{' and paid' if rating.held else ''}.")
+            else:
+                messages.error(request, f"Rating {pk} is {rating.get_review_status_display()}: not approved.")
+        else:
+            reject_rating(rating.pk, request.user)
+            reversed_or_not = "nothing was paid" if rating.held else "its pay was reversed"
+            messages.success(request, f"Rating {pk} rejected; {reversed_or_not}.")
+    except RatingRefused as refused:
+        messages.error(request, str(refused))
     return _back(request, reverse("staff_rater_detail", args=[rating.rater_id]))
 
 
@@ -296,15 +357,16 @@ class RaterForm(forms.Form):
 
 @staff_required
 def staff_raters(request):
+    """Rater accounts. Creating one shows, in this response only, a set-password link for staff to give the rater:
+    no password is ever put in a page that can be reloaded or in a message (the message cookie is readable)."""
     form = RaterForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user, password = create_rater(form.cleaned_data["username"], form.cleaned_data["email"])
-        messages.success(
-            request,
-            f"Rater {user.username} created. Temporary password (shown once): {password} — "
-            "they can change it under Password after logging in.",
-        )
-        return redirect("staff_raters")
+    invited = None
+    if request.method == "POST":
+        require(request.user, "manage_raters")
+        if form.is_valid():
+            user = invite_rater(form.cleaned_data["username"], form.cleaned_data["email"], actor=request.user)
+            invited = {"user": user, "link": set_password_link(request, user, actor=request.user)}
+            form = RaterForm()
     raters = (
         get_user_model()
         .objects.filter(groups__name=RATERS_GROUP)
@@ -318,44 +380,94 @@ def staff_raters(request):
         LedgerEntry.objects.order_by().values("rater").annotate(total=Sum("amount")).values_list("rater", "total")
     )
     rows = [{"user": u, "earned": balances.get(u.pk, 0)} for u in raters]
-    return render(request, "staff/raters.html", {"form": form, "rows": rows, "currency": currency()})
+    context = {
+        "form": form,
+        "rows": rows,
+        "currency": currency(),
+        "invited": invited,
+        "can_manage": can(request.user, "manage_raters"),
+        "lockouts": locked_out_logins(),
+    }
+    return render(request, "staff/raters.html", context)
 
 
-@require_GET
 @staff_required
 def staff_rater_detail(request, pk):
+    """One rater's ratings (approve or reject each), account actions, and what staff did about them."""
     rater = get_object_or_404(get_user_model(), pk=pk)
+    link = None
+    if request.method == "POST":
+        require(request.user, "manage_raters")
+        action = request.POST.get("action")
+        if is_staff_member(rater) or rater.pk == request.user.pk:
+            # A password link or a deactivation of a staff account from here would let a rater manager take it over.
+            messages.error(request, "Staff accounts, and your own, are managed in the Django admin.")
+        elif action == "deactivate":
+            released = deactivate_rater(rater, actor=request.user)
+            messages.success(request, f"{rater.username} deactivated; {released} open assignments released.")
+        elif action == "reactivate":
+            reactivate_rater(rater, actor=request.user)
+            messages.success(request, f"{rater.username} can log in again.")
+        elif action == "password_link":
+            link = set_password_link(request, rater, actor=request.user)
+        if link is None:
+            return redirect("staff_rater_detail", pk=pk)
+        rater.refresh_from_db()
     ratings = (
         Rating.objects.filter(rater=rater)
         .select_related("item__essay", "item__batch", "assignment")
         .annotate(verdicts=Count("edit_verdicts"))
         .order_by("-submitted_at")[:200]
     )
-    return render(request, "staff/rater_detail.html", {"rater": rater, "ratings": ratings})
+    context = {
+        "rater": rater,
+        "ratings": ratings,
+        "history": StaffAction.objects.filter(rater=rater).select_related("actor", "rating")[:100],
+        "link": link,
+        "can_review": can(request.user, "review_ratings"),
+        "can_manage": can(request.user, "manage_raters") and not is_staff_member(rater) and rater != request.user,
+    }
+    return render(request, "staff/rater_detail.html", context)
+
+
+@require_POST
+@permission_required("manage_raters")
+def staff_unlock_login(request):
+    kind, value = request.POST.get("kind", ""), request.POST.get("value", "")
+    if kind in ("account", "address") and value:
+        unlock_login(kind, value, actor=request.user)
+        messages.success(request, f"Unlocked the {kind} {value}.")
+    return redirect("staff_raters")
 
 
 # ---------------------------------------------------------------- payouts
 
 
-@staff_required
+@permission_required("manage_payouts")
 def staff_payouts(request):
     if request.method == "POST":
         period = close_period(user=request.user)
-        messages.success(request, f"Closed the period: {period.payouts.count()} payouts.")
+        if period is None:
+            messages.error(request, "Nothing to pay: no period was closed.")
+        else:
+            messages.success(request, f"Closed the period: {period.payouts.count()} payouts.")
         return redirect("staff_payouts")
-    upcoming = (
-        payable_entries(timezone.now())
-        .order_by()
-        .values("rater__username")
-        .annotate(total=Sum("amount"), n=Count("pk"))
-        .order_by("rater__username")
+    upcoming = payable_totals(payable_entries(timezone.now()))
+    names = dict(get_user_model().objects.filter(pk__in=[r["rater"] for r in upcoming]).values_list("pk", "username"))
+    for row in upcoming:
+        row["username"] = names[row["rater"]]
+    periods = PayoutPeriod.objects.annotate(n=Count("payouts"), total=Sum("payouts__amount")).select_related(
+        "closed_by"
     )
-    periods = PayoutPeriod.objects.annotate(n=Count("payouts"), total=Sum("payouts__amount"))
-    return render(request, "staff/payouts.html", {"upcoming": upcoming, "periods": periods, "currency": currency()})
+    money_actions = StaffAction.objects.filter(
+        kind__in=[StaffActionKind.REJECT, StaffActionKind.CLOSE_PERIOD]
+    ).select_related("actor", "rater")[:50]
+    context = {"upcoming": upcoming, "periods": periods, "currency": currency(), "actions": money_actions}
+    return render(request, "staff/payouts.html", context)
 
 
 @require_GET
-@staff_required
+@permission_required("manage_payouts")
 def staff_payout_csv(request, pk):
     period = get_object_or_404(PayoutPeriod, pk=pk)
     response = HttpResponse(payouts_csv(period), content_type="text/csv")

@@ -1,10 +1,15 @@
 """Training rounds as a chain of claimed, heart-beating steps.
 
 A round is a list of RoundStep rows. `advance` dispatches the first unfinished step to its queue; the worker claims it
-with a conditional UPDATE (so a step runs once however often it is dispatched), runs it with a heartbeat thread,
-records progress/log/metrics as it goes (autocommit, never one transaction around the work), then advances again. A
-step whose worker died stops heart-beating and is marked failed by `reap_stale_steps`; `retry_round` resumes from the
-failed step.
+with a conditional UPDATE that hands it a claim token (so a step runs once however often it is dispatched, and only
+the attempt holding the token records progress or finishes it), runs it with a heartbeat thread, records
+progress/log/metrics as it goes (autocommit, never one transaction around the work), then advances again.
+
+Nothing depends on a page being open: `sweep` runs periodically on the workers (Celery beat, labeling/training/
+tasks.py). It marks failed the steps whose worker stopped heart-beating (`reap_stale_steps`) and re-sends the next
+step of a running round whose message is gone (Redis lost its data, a publish failed right after a step), which is
+safe because a step is claimed at most once per dispatch and `advance` is idempotent. `retry_round` resumes a failed
+round from the failed step.
 
 The steps and their bodies are the table `steps.STEPS` (name -> body). How a step or an advance reaches a worker is
 the `Dispatcher` that labeling/training/tasks.py wires in with `use_dispatcher` (Celery); the engine never imports
@@ -15,19 +20,20 @@ import logging
 import socket
 import threading
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, Value
+from django.db.models import F, Max, QuerySet, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
 from labeling.models import RoundStatus, RoundStep, TrainingRound
 
 from .jsonsafe import json_safe
-from .step_context import StepCancelled, StepContext, StepSkipped
+from .step_context import StepCancelled, StepContext, StepSkipped, StepSuperseded
 from .steps import STEPS
 
 log = logging.getLogger(__name__)
@@ -43,10 +49,12 @@ class RoundError(Exception):
 
 @dataclass(frozen=True)
 class Dispatcher:
-    """How the engine hands work to workers: queue an advance of a round, queue one step on its queue."""
+    """How the engine hands work to workers: queue an advance of a round; queue one step on its queue under a given
+    message id; tell whether a step's last message still waits in its queue."""
 
     advance: Callable[[int], None]
-    step: Callable[[RoundStep], None]
+    step: Callable[[RoundStep, str], None]
+    queued: Callable[[RoundStep], bool]
 
 
 _dispatcher: Dispatcher | None = None
@@ -66,6 +74,10 @@ def dispatcher() -> Dispatcher:
 
 def heartbeat_timeout() -> float:
     return float(getattr(settings, "ROUND_HEARTBEAT_TIMEOUT", 120))
+
+
+def sweep_interval() -> float:
+    return float(getattr(settings, "ROUND_SWEEP_SECONDS", 30))
 
 
 def worker_name() -> str:
@@ -116,10 +128,20 @@ def dispatch_advance(round_id: int) -> None:
     dispatcher().advance(round_id)
 
 
+def send_step(step: RoundStep) -> None:
+    """Queue a step through the wired dispatcher, recording the message id first: if the publish fails or the broker
+    loses the message, the sweep sees a pending step with no message in its queue and sends it again."""
+    message_id = uuid.uuid4().hex
+    RoundStep.objects.filter(pk=step.pk, status=RoundStatus.PENDING).update(
+        message_id=message_id, dispatched_at=timezone.now()
+    )
+    dispatcher().step(step, message_id)
+
+
 def advance(round_id: int, dispatch: Callable[[RoundStep], None] | None = None) -> RoundStep | None:
     """Dispatch the next unfinished step (through the wired dispatcher unless `dispatch` is given), or finish the
-    round. Safe to call any number of times."""
-    dispatch = dispatch or dispatcher().step
+    round. Safe to call any number of times: a step sent twice is claimed once."""
+    dispatch = dispatch or send_step
     training_round = TrainingRound.objects.get(pk=round_id)
     if training_round.status in TERMINAL:
         return None
@@ -142,20 +164,22 @@ def finish_round(training_round: TrainingRound, status: str, error: str = "") ->
 
 
 class Heartbeat:
-    """Touches the step every few seconds while it runs, so a dead worker is noticed."""
+    """Touches a running row every few seconds while its work runs, so a dead worker is noticed.
 
-    def __init__(self, step_id: int, every: float):
-        self.step_id = step_id
+    `rows` selects the row as long as this attempt owns it (a step by its claim token): a stale worker's heartbeat
+    cannot keep a newer attempt alive.
+    """
+
+    def __init__(self, rows: QuerySet, every: float):
+        self.rows = rows
         self.every = every
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{step_id}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
     def _run(self):
         try:
             while not self._stop.wait(self.every):
-                RoundStep.objects.filter(pk=self.step_id, status=RoundStatus.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
+                self.rows.update(heartbeat_at=timezone.now())
         finally:
             connection.close()
 
@@ -168,40 +192,48 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
-def claim_step(step_id: int) -> bool:
-    """Take a pending step for this worker; exactly one of any number of concurrent callers gets True.
+def claim_step(step_id: int) -> str | None:
+    """Take a pending step for this worker; exactly one of any number of concurrent callers gets a claim token.
 
     The conditional UPDATE filters on the step's own columns only: a filter through a join makes Django emit
     `WHERE id IN (subquery)`, which PostgreSQL does not re-check after waiting for the row lock, so two workers
     could both claim the step.
     """
     if not TrainingRound.objects.filter(steps__pk=step_id, status=RoundStatus.RUNNING).exists():
-        return False
+        return None
     now = timezone.now()
-    return bool(
-        RoundStep.objects.filter(pk=step_id, status=RoundStatus.PENDING).update(
-            status=RoundStatus.RUNNING,
-            worker=worker_name(),
-            started_at=now,
-            heartbeat_at=now,
-            finished_at=None,
-            progress_done=0,
-            progress_total=0,
-            attempts=F("attempts") + 1,
-        )
+    token = uuid.uuid4().hex
+    claimed = RoundStep.objects.filter(pk=step_id, status=RoundStatus.PENDING).update(
+        status=RoundStatus.RUNNING,
+        claim_token=token,
+        worker=worker_name(),
+        started_at=now,
+        heartbeat_at=now,
+        finished_at=None,
+        progress_done=0,
+        progress_total=0,
+        attempts=F("attempts") + 1,
     )
+    return token if claimed else None
+
+
+def owned_step(step_id: int, token: str) -> QuerySet:
+    """The step as long as the attempt holding `token` runs it: what that attempt may update."""
+    return RoundStep.objects.filter(pk=step_id, status=RoundStatus.RUNNING, claim_token=token)
 
 
 def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advance) -> str | None:
-    """Claim and run one step. Returns its final status, or None if it was not ours to run."""
-    if not claim_step(step_id):
+    """Claim and run one step. Returns its final status, or None if it was not ours to run (or no longer ours when
+    it ended: marked failed as unresponsive, or retried, meanwhile)."""
+    token = claim_step(step_id)
+    if not token:
         return None
     step = RoundStep.objects.select_related("training_round").get(pk=step_id)
     context = StepContext(step)
     context.log(f"started on {step.worker} (attempt {step.attempts})")
     body = STEP_SPECS[step.name].body
     status, error = RoundStatus.SUCCEEDED, ""
-    with Heartbeat(step_id, every=max(1.0, heartbeat_timeout() / 6)):
+    with Heartbeat(owned_step(step_id, token), every=max(1.0, heartbeat_timeout() / 6)):
         try:
             context.check_cancel()
             result = body(context)
@@ -210,6 +242,8 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
         except StepSkipped as skip:
             status = RoundStatus.SKIPPED
             context.log(f"skipped: {skip}")
+        except StepSuperseded:
+            status = None
         except StepCancelled:
             status = RoundStatus.CANCELLED
             context.log("cancelled at a safe point")
@@ -217,7 +251,10 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
             status, error = RoundStatus.FAILED, f"{type(exc).__name__}: {exc}"
             context.log("failed:\n" + traceback.format_exc())
             log.exception("round step %s failed", step)
-    RoundStep.objects.filter(pk=step_id, status=RoundStatus.RUNNING).update(status=status, finished_at=timezone.now())
+    # Only the attempt that still holds the claim finishes the step and moves the round on.
+    if status is None or not owned_step(step_id, token).update(status=status, finished_at=timezone.now()):
+        log.warning("round step %s: attempt %s no longer owns the step; its result is dropped", step, step.attempts)
+        return None
     if status == RoundStatus.FAILED:
         finish_round(step.training_round, RoundStatus.FAILED, f"step '{step.name}' failed: {error}")
     elif status == RoundStatus.CANCELLED:
@@ -248,8 +285,67 @@ def reap_stale_steps(timeout: float | None = None) -> int:
             log=Concat(F("log"), Value(f"[{timezone.now():%H:%M:%S}] {reason}\n")),
         ):
             finish_round(step.training_round, RoundStatus.FAILED, reason)
+            log.warning("%s failed: %s", step.training_round, reason)
             reaped += 1
     return reaped
+
+
+def last_activity(training_round: TrainingRound, steps: list[RoundStep]):
+    """When the round last moved: started, a step dispatched or finished."""
+    moments = [training_round.started_at] + [t for s in steps for t in (s.dispatched_at, s.finished_at)]
+    return max((t for t in moments if t), default=training_round.created_at)
+
+
+def resume_lost_round(training_round: TrainingRound, grace: float) -> str | None:
+    """Move a running round on that nothing will move: no step running, and the message that would run its next
+    step missing from the broker for `grace` seconds. Returns what was done, or None."""
+    steps = list(training_round.steps.order_by("order"))
+    if any(step.status == RoundStatus.RUNNING for step in steps):
+        return None  # a worker holds it; reap_stale_steps notices if that worker dies
+    if (timezone.now() - last_activity(training_round, steps)).total_seconds() < grace:
+        return None  # an advance or a step message may still be on its way
+    next_step = next((step for step in steps if step.status not in DONE), None)
+    if training_round.cancel_requested:
+        cancel_round(training_round)
+        return "cancelled (cancel requested, no step running)"
+    if next_step is not None and next_step.status in {RoundStatus.FAILED, RoundStatus.CANCELLED}:
+        # The worker recorded the step's end but died before ending the round.
+        finish_round(training_round, next_step.status, f"step '{next_step.name}' {next_step.status}")
+        return f"ended: step '{next_step.name}' {next_step.status}"
+    if next_step is not None and next_step.message_id and dispatcher().queued(next_step):
+        return None  # waiting in its queue for a free worker
+    what = f"re-sent step '{next_step.name}'" if next_step else "finished"
+    if next_step is not None:
+        RoundStep.objects.filter(pk=next_step.pk).update(
+            log=Concat(
+                F("log"),
+                Value(f"[{timezone.now():%H:%M:%S}] no message for this step in the broker: sent again by the sweep\n"),
+            )
+        )
+    advance(training_round.pk)
+    return what
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    failed_steps: int
+    resumed: dict[int, str]  # round number -> what was done
+
+
+def sweep() -> SweepReport:
+    """The periodic check that keeps rounds moving with nobody watching (Celery beat runs it, tasks.sweep)."""
+    failed = reap_stale_steps()
+    resumed = {}
+    for training_round in TrainingRound.objects.filter(status=RoundStatus.RUNNING).order_by("number"):
+        try:
+            what = resume_lost_round(training_round, grace=sweep_interval())
+        except Exception:  # one round's trouble must not stop the sweep of the others
+            log.exception("sweep: could not resume %s", training_round)
+            continue
+        if what:
+            log.warning("sweep: %s %s", training_round, what)
+            resumed[training_round.number] = what
+    return SweepReport(failed, resumed)
 
 
 def retry_round(training_round: TrainingRound) -> TrainingRound:
@@ -270,7 +366,9 @@ def retry_round(training_round: TrainingRound) -> TrainingRound:
                 )
         except IntegrityError as exc:
             raise RoundError(f"another round is training {model_key}; retry when it ends.") from exc
-        locked.steps.filter(status__in=[RoundStatus.FAILED, RoundStatus.CANCELLED]).update(status=RoundStatus.PENDING)
+        locked.steps.filter(status__in=[RoundStatus.FAILED, RoundStatus.CANCELLED]).update(
+            status=RoundStatus.PENDING, message_id="", dispatched_at=timezone.now()
+        )
         transaction.on_commit(lambda: dispatch_advance(locked.pk))
     training_round.refresh_from_db()
     return training_round

@@ -2,20 +2,20 @@
 
 from django import forms
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from redis.exceptions import RedisError
 
-from aes_site.celery import app
 from labeling import charts
-from labeling.models import ModelKind, ModelVersion, Promotion
-from labeling.roles import staff_required
+from labeling.models import ModelKind, ModelVersion, Promotion, ScorerTraining
+from labeling.roles import permission_required, staff_required
 
 from .round_figures import scorer_test_metrics
+from .scorer_trainings import request_training, state_of
 from .scoring import ScorerUnavailable, load_scorer_version
-from .tasks import gpu_train_scorer
+from .tasks import queue_scorer_training
 
 # Headline figures of a scorer's test evaluation, in the order the pages show them.
 SCORER_FIGURES = [
@@ -28,7 +28,6 @@ SCORER_FIGURES = [
     ("n", "essays"),
 ]
 REWRITER_FIGURES = [("m", "M"), ("harm_share", "harm share"), ("good_small_share", "good small edits")]
-SCORER_TRAINING_SESSION_KEY = "scorer_training_task"
 
 
 def headline(version: ModelVersion) -> list[tuple[str, object]]:
@@ -64,53 +63,31 @@ def models_list(request):
         ]
         kinds.append({"kind": kind, "label": label, "rows": rows, "current": current})
     history = Promotion.objects.select_related("version", "previous", "user")[:100]
-    task_id = request.session.get(SCORER_TRAINING_SESSION_KEY)
-    training = scorer_training_state(task_id) if task_id else None
+    latest = ScorerTraining.objects.select_related("version").first()
+    training = state_of(latest) if latest else None
     return render(request, "models/list.html", {"kinds": kinds, "history": history, "training": training})
 
 
-@staff_required
+@permission_required("train_models")
 @require_POST
 def scorer_train(request):
-    """Queue a scorer training (published bands + approved human ratings) on a worker; the Models page follows it."""
-    result = gpu_train_scorer.delay(promote=request.POST.get("promote") == "on", requested_by=request.user.pk)
-    request.session[SCORER_TRAINING_SESSION_KEY] = result.id
+    """Queue a scorer training (published bands + approved human ratings) on a worker; the Models page follows it.
+    While one is queued or running, asking again (a double click) queues nothing more."""
+    training, created = request_training(user=request.user, promote=request.POST.get("promote") == "on")
+    if created:
+        transaction.on_commit(lambda: queue_scorer_training(training))
+    else:
+        messages.info(request, f"A scorer training is already {state_of(training)['state']}: it is shown below.")
     return redirect("models")
 
 
-# Celery's task states in the words the round pages use (PENDING is also what an unknown id reads as).
-CELERY_STATES = {"PENDING": "queued", "STARTED": "running", "PROGRESS": "running", "RETRY": "queued",
-                 "SUCCESS": "succeeded", "FAILURE": "failed", "REVOKED": "cancelled"}  # fmt: skip
-
-
-def scorer_training_state(task_id: str) -> dict:
-    """What a train-scorer task queued from the Models page is doing, read from Celery's result backend."""
-    result = app.AsyncResult(task_id)
-    try:
-        celery_state = result.state
-    except (OSError, RedisError) as exc:  # the page must still render when the broker is away
-        return {"task_id": task_id, "state": "unknown", "done": 0, "total": 0, "message": f"state unavailable: {exc}"}
-    status = CELERY_STATES.get(celery_state, celery_state.lower())
-    state = {"task_id": task_id, "state": status, "done": 0, "total": 0, "message": ""}
-    if celery_state == "PENDING":
-        state["message"] = "queued: waiting for a worker on the gpu queue"
-    elif celery_state == "PROGRESS":
-        state.update({key: result.info.get(key, state[key]) for key in ("done", "total", "message")})
-    elif celery_state == "SUCCESS":
-        version = ModelVersion.objects.filter(pk=result.result).first()
-        state["version"] = {"pk": version.pk, "name": version.name} if version else None
-        state["message"] = f"trained {version.name}" if version else "trained (the version was deleted since)"
-    elif celery_state == "FAILURE":
-        state["message"] = f"failed: {type(result.result).__name__}: {result.result}"
-    return state
-
-
 @staff_required
-def scorer_training_status(request, task_id: str):
-    return JsonResponse(scorer_training_state(task_id))
+def scorer_training_status(request, pk: int):
+    training = get_object_or_404(ScorerTraining.objects.select_related("version"), pk=pk)
+    return JsonResponse(state_of(training))
 
 
-@staff_required
+@permission_required("train_models")
 @require_POST
 def model_promote(request, pk: int):
     version = get_object_or_404(ModelVersion, pk=pk)

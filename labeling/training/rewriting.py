@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from labeling.corpus.edit_labels import approved_edit_rows, judged_passages, rewrites_with_verdicts
 from labeling.corpus.labels import consensus_human_labels, preference_pairs
-from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, Split
+from labeling.models import Essay, EssayDraw, ModelKind, ModelVersion, Rewrite, Split
 from rl.config import RecipeConfig
 from rl.edit_verdicts import JudgedPassage
 from rl.preferences import RatedPair
@@ -20,16 +20,41 @@ def eval_essays(limit: int = DEFAULT_EVAL_ESSAYS) -> list[Essay]:
     return list(Essay.objects.filter(split=Split.POOL).select_related("prompt").order_by("text_hash")[:limit])
 
 
+def rewritable_pool(held_out: int = DEFAULT_EVAL_ESSAYS):
+    """Pool essays outside the held-out set."""
+    return Essay.objects.filter(split=Split.POOL).exclude(pk__in=[e.pk for e in eval_essays(held_out)])
+
+
 def fresh_pool_essays(limit: int, held_out: int = DEFAULT_EVAL_ESSAYS):
-    """Pool essays never rewritten before, outside the held-out set."""
-    held_out_ids = [e.pk for e in eval_essays(held_out)]
+    """Pool essays never rewritten before and drawn by no round, outside the held-out set."""
     return (
-        Essay.objects.filter(split=Split.POOL)
-        .exclude(pk__in=held_out_ids)
+        rewritable_pool(held_out)
+        .filter(draw__isnull=True)
         .exclude(Q(rewrites__isnull=False))
         .select_related("prompt")
         .order_by("pk")[: max(0, limit)]
     )
+
+
+def draw_essays(training_round, candidates, wanted: int) -> list[Essay]:
+    """The round's share of `candidates`: the essays it drew earlier (by an earlier attempt too) and has not
+    rewritten yet, topped up to `wanted` drawn or rewritten essays with fresh ones nobody drew.
+
+    A draw is a row per essay with the essay unique: two rounds drawing at once both insert, one of them wins each
+    essay (ignore_conflicts), and the loser draws the next free ones.
+    """
+    taken = candidates.filter(Q(draw__training_round=training_round) | Q(rewrites__training_round=training_round))
+    for _ in range(20):
+        missing = wanted - taken.distinct().count()
+        free = candidates.filter(draw__isnull=True, rewrites__isnull=True).order_by("pk")
+        free_ids = list(free.values_list("pk", flat=True)[: max(0, missing)])
+        if not free_ids:
+            break
+        EssayDraw.objects.bulk_create(
+            [EssayDraw(essay_id=pk, training_round=training_round) for pk in free_ids], ignore_conflicts=True
+        )
+    mine = candidates.filter(draw__training_round=training_round).exclude(rewrites__training_round=training_round)
+    return list(mine.select_related("prompt").order_by("pk"))
 
 
 def store_rewrites(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from labeling import charts
 from labeling.corpus import exporters
 from labeling.models import ModelKind, TrainingRound
-from labeling.roles import staff_required
+from labeling.roles import permission_required, staff_required
 
 from .engine import TERMINAL, RoundError, cancel_round, launch_round, reap_stale_steps, retry_round
 from .forms import LaunchRoundForm
@@ -83,7 +83,7 @@ def rounds_compare(request):
     )
 
 
-@staff_required
+@permission_required("train_models")
 def round_new(request):
     form = LaunchRoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +179,7 @@ def round_comparison_chart(request, number: int):
     return HttpResponse(png, content_type="image/png")
 
 
-@staff_required
+@permission_required("train_models")
 @require_POST
 def round_cancel(request, number: int):
     training_round = get_object_or_404(TrainingRound, number=number)
@@ -191,7 +191,7 @@ def round_cancel(request, number: int):
     return redirect("round_detail", number=number)
 
 
-@staff_required
+@permission_required("train_models")
 @require_POST
 def round_retry(request, number: int):
     training_round = get_object_or_404(TrainingRound, number=number)

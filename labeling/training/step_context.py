@@ -8,7 +8,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
-from labeling.models import RoundStep, TrainingRound
+from labeling.models import RoundStatus, RoundStep, TrainingRound
 
 from .jsonsafe import json_safe
 
@@ -17,12 +17,20 @@ class StepCancelled(Exception):
     pass
 
 
+class StepSuperseded(Exception):
+    """This attempt no longer owns its step (marked failed as unresponsive, or retried meanwhile): it stops here."""
+
+
 class StepSkipped(Exception):
     """Raised by a step body that has nothing to do (e.g. no new labels for the scorer)."""
 
 
 class StepContext:
-    """What a step body gets: its round's config, and ways to report progress, log lines and metrics."""
+    """What a step body gets: its round's config, and ways to report progress, log lines and metrics.
+
+    Everything it writes goes to the step only while this attempt holds the step's claim token: a stale worker
+    (still alive after its step was marked failed and retried) writes nothing over the new attempt.
+    """
 
     def __init__(self, step: RoundStep):
         self.step = step
@@ -30,13 +38,16 @@ class StepContext:
         self.config = self.training_round.config
         self._last_cancel_check = 0.0
 
+    def _own_row(self):
+        return RoundStep.objects.filter(pk=self.step.pk, claim_token=self.step.claim_token)
+
     def log(self, message: str) -> None:
         line = f"[{timezone.now():%H:%M:%S}] {message}\n"
-        RoundStep.objects.filter(pk=self.step.pk).update(log=Concat(F("log"), Value(line)))
+        self._own_row().update(log=Concat(F("log"), Value(line)))
 
     def progress(self, done: int, total: int, message: str = "") -> None:
         """Record progress; also the safe point where a cancel request takes effect."""
-        RoundStep.objects.filter(pk=self.step.pk).update(progress_done=done, progress_total=total)
+        self._own_row().update(progress_done=done, progress_total=total)
         if message:
             self.log(message)
         self.check_cancel()
@@ -48,17 +59,20 @@ class StepContext:
         history = step.metrics.get("history", [])
         history.append({k: v for k, v in metrics.items() if v is not None})
         step.metrics = {**step.metrics, **metrics, "history": history}
-        RoundStep.objects.filter(pk=step.pk).update(metrics=step.metrics)
+        self._own_row().update(metrics=step.metrics)
 
     def set_metrics(self, **metrics) -> None:
         step = RoundStep.objects.get(pk=self.step.pk)
-        RoundStep.objects.filter(pk=step.pk).update(metrics={**step.metrics, **metrics})
+        self._own_row().update(metrics={**step.metrics, **metrics})
 
     def check_cancel(self) -> None:
+        """The safe point: stop on a cancel request, or when this attempt no longer owns its step."""
         now = time.monotonic()
         if now - self._last_cancel_check < 1.0:
             return
         self._last_cancel_check = now
+        if self.step.claim_token and not self._own_row().filter(status=RoundStatus.RUNNING).exists():
+            raise StepSuperseded()
         if TrainingRound.objects.filter(pk=self.training_round.pk, cancel_requested=True).exists():
             raise StepCancelled()
 

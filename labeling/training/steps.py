@@ -7,7 +7,7 @@ engine), which must start without them.
 """
 
 from labeling.corpus.labels import consensus_human_labels
-from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep, Split
+from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
 from labeling.rating import batches
 from rl.config import recipe_from_dict
 from rl.reward import product_metric
@@ -15,9 +15,10 @@ from rl.reward import product_metric
 from .jsonsafe import json_safe
 from .rewriting import (
     DEFAULT_EVAL_ESSAYS,
+    draw_essays,
     eval_essays,
-    fresh_pool_essays,
     rater_training_data,
+    rewritable_pool,
     rewriter_for,
     store_rewrites,
 )
@@ -72,7 +73,8 @@ def train_scorer(context: StepContext) -> dict:
         max_test=settings.get("max_test"),
     )
     if promoted is None:
-        version.promote(note=f"first scorer (round {context.training_round.number})")
+        # A round running at the same time may have promoted its own first scorer meanwhile: that one stays.
+        version.promote(note=f"first scorer (round {context.training_round.number})", only_if_none=True)
     test = version.metrics.get("test", {})
     return {"scorer_version": version.pk, "qwk": test.get("qwk"), "mae": test.get("mae")}
 
@@ -141,21 +143,16 @@ def eval_count(context: StepContext) -> int:
 
 
 def essays_to_rewrite(context: StepContext) -> list[Essay]:
-    """Fresh pool essays, plus a gold share of essays with a trusted band (they become the gold items).
+    """Fresh pool essays, plus a gold share of essays with a trusted band (they become the gold items), drawn for
+    this round alone (rewriting.draw_essays): a round running at the same time draws others.
 
-    Essays rewritten before (by this round's earlier attempt too) are not fresh, so a retry resumes.
+    Essays this round rewrote already (an earlier attempt) are not returned again, so a retry resumes.
     """
     wanted = int(round_setting(context, "rewrite_essays", 20))
     gold = batches.gold_target(wanted, float(round_setting(context, "gold_share", 0.1)))
-    done = Rewrite.objects.filter(training_round=context.training_round)
-    pool = fresh_pool_essays(wanted - done.filter(essay__split=Split.POOL).count(), held_out=eval_count(context))
-    trusted = (
-        Essay.objects.filter(pk__in=batches.trusted_gold_essays(), rewrites__isnull=True)
-        .select_related("prompt")
-        .order_by("pk")
-    )
-    gold_missing = gold - done.exclude(essay__split=Split.POOL).count()
-    return list(pool) + list(trusted[: max(0, gold_missing)])
+    pool = draw_essays(context.training_round, rewritable_pool(held_out=eval_count(context)), wanted)
+    trusted = draw_essays(context.training_round, Essay.objects.filter(pk__in=batches.trusted_gold_essays()), gold)
+    return pool + trusted
 
 
 def generate_rewrites(context: StepContext) -> dict:

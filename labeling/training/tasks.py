@@ -3,16 +3,23 @@
 Importing this module wires Celery into the round engine as its dispatcher (LabelingConfig.ready does, in every
 process). The registered names keep the "labeling.tasks." prefix they had before the tasks moved here, so messages
 already queued still find their task and aes_site/celery.py routes "labeling.tasks.gpu_*" to the "gpu" queue.
+
+`sweep` is the periodic task (Celery beat, settings.CELERY_BEAT_SCHEDULE) that keeps rounds and scorer trainings
+moving with nobody watching: it fails work whose worker stopped heart-beating and sends again what the broker lost.
 """
+
+import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
-from django.contrib.auth import get_user_model
+from kombu.exceptions import OperationalError
 
-from labeling.models import RoundStep
+from aes_site.celery import app
+from labeling.models import RoundStep, ScorerTraining
 
-from . import engine
-from .scoring import train_scorer_version
+from . import engine, scorer_trainings
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="labeling.tasks.advance_round", acks_late=True, ignore_result=True)
@@ -31,12 +38,38 @@ def gpu_run_step(step_id: int) -> None:
     engine.run_step(step_id)
 
 
-def queue_step(step: RoundStep) -> None:
-    task = gpu_run_step if engine.STEP_SPECS[step.name].gpu else run_step
-    task.delay(step.pk)
+def queue_of(task) -> str:
+    return "gpu" if task.name.startswith("labeling.tasks.gpu_") else app.conf.task_default_queue
 
 
-engine.use_dispatcher(engine.Dispatcher(advance=advance_round.delay, step=queue_step))
+def step_task(step: RoundStep):
+    return gpu_run_step if engine.STEP_SPECS[step.name].gpu else run_step
+
+
+def send(task, args: list, message_id: str | None = None) -> None:
+    """Publish; when the broker is away, log it and go on: the sweep sends the work again once it is back."""
+    try:
+        task.apply_async(args=args, task_id=message_id)
+    except OperationalError as exc:
+        log.warning("could not queue %s%s (%s): the periodic sweep will send it again", task.name, args, exc)
+
+
+def message_waiting(queue: str, message_id: str) -> bool:
+    """Whether a message with this id still waits in a queue of the Redis broker (at any priority)."""
+    needle = message_id.encode()
+    with app.connection_for_read() as connection:
+        channel = connection.default_channel
+        keys = {channel._q_for_pri(queue, priority) for priority in channel.priority_steps}
+        return any(needle in raw for key in keys for raw in channel.client.lrange(key, 0, -1))
+
+
+engine.use_dispatcher(
+    engine.Dispatcher(
+        advance=lambda round_id: send(advance_round, [round_id]),
+        step=lambda step, message_id: send(step_task(step), [step.pk], message_id),
+        queued=lambda step: message_waiting(queue_of(step_task(step)), step.message_id),
+    )
+)
 
 
 @worker_ready.connect
@@ -45,18 +78,22 @@ def fail_steps_of_dead_workers(sender=None, **kwargs):
     engine.reap_stale_steps()
 
 
-@shared_task(name="labeling.tasks.gpu_train_scorer", bind=True, acks_late=True)
-def gpu_train_scorer(self, promote: bool = False, include_human: bool = True, requested_by: int | None = None) -> int:
-    """Train a scorer version outside a round; progress goes to the task state (PROGRESS meta).
+@shared_task(name="labeling.tasks.gpu_train_scorer", acks_late=True, ignore_result=True)
+def gpu_train_scorer(training_id: int) -> None:
+    """Train a scorer version outside a round (a ScorerTraining row: its progress and result live in the database)."""
+    scorer_trainings.run_training(training_id)
 
-    requested_by: the id of the staff user who asked (the Models page), recorded with the promotion.
-    """
 
-    def progress(done, total, message=""):
-        self.update_state(state="PROGRESS", meta={"done": done, "total": total, "message": message})
+def queue_scorer_training(training: ScorerTraining) -> None:
+    send(gpu_train_scorer, [training.pk], scorer_trainings.mark_dispatched(training))
 
-    version = train_scorer_version(progress=progress, include_human=include_human)
-    if promote:
-        user = get_user_model().objects.filter(pk=requested_by).first() if requested_by else None
-        version.promote(user=user, note="trained from the Models page" if user else "gpu_train_scorer task")
-    return version.pk
+
+@shared_task(name="labeling.tasks.sweep", ignore_result=True)
+def sweep() -> None:
+    """Run by Celery beat every AES_SWEEP_SECONDS (one beat per deployment); what it does is logged as warnings."""
+    engine.sweep()
+    scorer_trainings.sweep(
+        send=queue_scorer_training,
+        queued=lambda training: message_waiting(queue_of(gpu_train_scorer), training.message_id),
+        grace=engine.sweep_interval(),
+    )

@@ -13,7 +13,11 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--email", default="")
         parser.add_argument("--password", help="Default: a random one, printed once.")
-        parser.add_argument("--staff", action="store_true", help="Also give access to the staff pages.")
+        parser.add_argument(
+            "--staff",
+            action="store_true",
+            help="Also let them see the staff pages; what they may change comes with role groups (Django admin).",
+        )
 
     def handle(self, *args, username, email, password, staff, **options):
         if get_user_model().objects.filter(username=username).exists():
