@@ -1,5 +1,6 @@
 """Reviewing takes two people and a look: nobody approves or rejects their own ratings, "Approve all pending" leaves
-out the ratings held for review (rated faster than the minimum reading time: approved one by one), and every approval, rejection and payout records who did it."""
+out the ratings held for review (rated faster than the minimum reading time: approved one by one), and every
+approval, rejection and payout records who did it."""
 
 from decimal import Decimal
 
@@ -55,7 +56,8 @@ def test_approve_all_leaves_ratings_rated_too_fast_for_a_look_of_their_own(make_
     client.force_login(boss)
 
     page = client.get("/staff/ratings/agreement/").content.decode()
-    assert "Approve 4 pending ratings? 3 held for review (rated faster than the minimum reading time) are left out" in page
+    held_note = "3 held for review (rated faster than the minimum reading time) are left out"
+    assert f"Approve 4 pending ratings? {held_note}" in page
     response = client.post("/staff/ratings/review/", {"action": "approve"}, follow=True)
     assert "Approved 4 ratings. Left pending: 3 held for review." in response.content.decode()
     assert {r.pk for r in Rating.objects.filter(review_status=ReviewStatus.PENDING)} == {r.pk for r in rushed}
