@@ -23,6 +23,12 @@ class ModelVersion(models.Model):
     )
     is_promoted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    rater_calibration = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Scorers: shift and slope to this deployment's raters (rl/scorer/rater_calibration.py), with "
+        "fitted_at, n_labels and MAE before/after on those labels; empty: not fitted yet.",
+    )
 
     class Meta:
         ordering = ["-created_at"]

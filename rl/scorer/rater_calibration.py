@@ -16,7 +16,7 @@ already agree with the scorer's scale leave it alone. `mae_before` / `mae_after`
 Torch-free and Django-free: numpy only.
 """
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -162,3 +162,29 @@ def fit_rater_calibration(
         mae_after=mae_after,
         min_labels=min_labels,
     )
+
+
+class CalibratedScorer:
+    """A scorer whose bands come out on the raters' scale: predict() applies the calibration to every band and
+    scales every uncertainty by its slope. Anything else (config, training_info, embedder) is the scorer's own."""
+
+    def __init__(self, scorer, calibration: RaterCalibration):
+        self.scorer = scorer
+        self.calibration = calibration
+
+    def predict(self, questions: list[str], essays: list[str]) -> list:
+        return [
+            replace(
+                p, band=self.calibration.apply(p.band), uncertainty=self.calibration.scale_uncertainty(p.uncertainty)
+            )
+            for p in self.scorer.predict(questions, essays)
+        ]
+
+    def predict_band(self, question: str, essay: str) -> float:
+        return self.predict([question], [essay])[0].band
+
+    def predict_features(self, features) -> list:
+        raise TypeError("a calibrated scorer predicts from texts (predict); use .scorer for its raw features")
+
+    def __getattr__(self, name: str):
+        return getattr(self.scorer, name)
