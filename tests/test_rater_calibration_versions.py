@@ -105,3 +105,23 @@ def test_approvals_queue_one_debounced_refit_that_a_worker_runs_once_enough_labe
     assert rater_calibration.refit_if_due(version.pk) is None  # nothing new: idempotent
     version.refresh_from_db()
     assert version.rater_calibration["fitted_at"] == fitted_at
+
+
+@pytest.mark.django_db
+def test_a_rounds_new_scorer_is_calibrated_in_its_own_training_step(tmp_path):
+    from labeling.models import RoundStep, TrainingRound
+    from labeling.training import steps
+    from labeling.training.step_context import StepContext
+
+    version = trained_scorer(tmp_path, pool=15)
+    rate_pool_essays(version, 15, rater_band=lambda band: band + 1.5, round_number=1)
+    training_round = TrainingRound.objects.create(
+        number=2, config={"scorer": {"config": {"family": "tfidf_ridge"}, "always": True}}
+    )
+    step = RoundStep.objects.create(training_round=training_round, name="train_scorer", order=0)
+    result = steps.train_scorer(StepContext(step))
+    trained = ModelVersion.objects.get(pk=result["scorer_version"])
+    assert trained.pk != version.pk and trained.data_snapshot["human_texts"] == 30
+    assert result["rater_calibration"]["n_labels"] == trained.rater_calibration["n_labels"] == 30
+    # It learnt the generous bands in part (30 of its 70 texts): less shift is left than for a published-only scorer.
+    assert 0 < trained.rater_calibration["shift"] < 1.5
