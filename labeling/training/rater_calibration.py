@@ -15,7 +15,7 @@ predictions toward them: the fitted shift then errs toward the identity, never p
 from django.conf import settings
 from django.utils import timezone
 
-from labeling.corpus.labels import consensus_human_labels
+from labeling.corpus.labels import approved_ratings, consensus_human_labels
 from labeling.models import ModelKind, ModelVersion
 
 
@@ -24,6 +24,13 @@ def calibration_labels() -> list[dict]:
     return [
         entry for _, entry in sorted(consensus_human_labels().items(), key=lambda item: (item[0][0], item[0][1] or 0))
     ]
+
+
+def label_count() -> int:
+    """len(calibration_labels()) without reading the texts: distinct rated essays plus distinct rated rewrites."""
+    ratings = approved_ratings().order_by()
+    essays = ratings.values("item__essay_id").distinct().count()
+    return essays + ratings.values("item__rewrite_id").distinct().count()
 
 
 def is_due(version: ModelVersion, n_labels: int) -> bool:
