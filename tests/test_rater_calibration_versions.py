@@ -63,7 +63,10 @@ def test_too_few_labels_store_identity_and_say_how_many_are_needed(tmp_path, cap
     assert "not yet calibrated: 8 of 20 labels needed" in capsys.readouterr().out
     version.refresh_from_db()
     assert version.rater_calibration["n_labels"] == 8 and version.rater_calibration["shift"] == 0.0
+    # Fitted on 8 (too few): the first real fit is due at 20, not 8 + REFIT_EVERY.
     assert not rater_calibration.is_due(version, 19) and rater_calibration.is_due(version, 20)
+    settings.RATERCAL_MIN_LABELS = 6
+    assert not rater_calibration.is_due(version, 17) and rater_calibration.is_due(version, 18)
     assert load_scorer_version(version) is load_scorer_version(version, calibrated=False)  # identity: nothing applied
 
 

@@ -242,4 +242,6 @@ def score_essay(request):
                 form.add_error(None, str(exc))
             else:
                 prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
-    return render(request, "models/score.html", {"form": form, "version": version, "prediction": prediction})
+    context = {"form": form, "version": version, "prediction": prediction}
+    context["rater_calibration"] = version.rater_calibration_text(label_count()) if version else ""
+    return render(request, "models/score.html", context)

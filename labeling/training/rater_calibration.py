@@ -38,7 +38,9 @@ def is_due(version: ModelVersion, n_labels: int) -> bool:
     if n_labels < settings.RATERCAL_MIN_LABELS:
         return False
     fitted = version.rater_calibration.get("n_labels") if version.rater_calibration else None
-    return fitted is None or n_labels - fitted >= settings.RATERCAL_REFIT_EVERY
+    if fitted is None or fitted < settings.RATERCAL_MIN_LABELS:
+        return True  # never fitted on enough labels: the first real fit
+    return n_labels - fitted >= settings.RATERCAL_REFIT_EVERY
 
 
 def fit_for_scorer(version: ModelVersion, scorer=None, labels: list[dict] | None = None) -> dict:
