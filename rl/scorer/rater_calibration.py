@@ -9,8 +9,9 @@ of the error (the ranking stays). The map is applied around the centre of the sc
 so `shift` moves every band and `slope` stretches or shrinks bands around that centre (a band difference, as in the
 reward, changes only by the slope). While labels are few the fit is shrunk toward the identity (a ridge prior worth
 `prior_labels` labels on both the shift and slope - 1), below `min_labels` nothing but the identity is fitted, and
-the form (identity, shift only, shift and slope) is chosen by cross-validated MAE on the labels, so labels that
-already agree with the scorer's scale leave it alone. `mae_before` / `mae_after` are measured on the same labels,
+the form (identity, shift only, shift and slope) is chosen on cross-validated errors on the labels, a richer form
+only where it clearly beats a simpler one (a gain larger than its standard error), so labels that already agree
+with the scorer's scale leave it alone. `mae_before` / `mae_after` are measured on the same labels,
 `mae_after` cross-validated (the whole fit, form choice included, redone without each fold), so it is honest.
 
 Torch-free and Django-free: numpy only.
@@ -25,8 +26,10 @@ PRIOR_LABELS = 10.0
 SLOPE_BOUNDS = (0.5, 2.0)
 SHIFT_BOUND = 3.0
 FOLDS = 10
-# A richer form must lower the cross-validated MAE by at least this much (bands) to be chosen over a simpler one.
+# A richer form must lower the cross-validated MAE by at least this much (bands), and by more than this many standard
+# errors of the paired difference, to be chosen over a simpler one.
 MIN_GAIN = 0.01
+SELECTION_Z = 1.0
 FORMS = ("identity", "shift", "shift+slope")
 
 
@@ -98,28 +101,39 @@ def _folds(n: int, folds: int) -> list[np.ndarray]:
     return [np.arange(i, n, k) for i in range(k)]
 
 
-def _cv_mae(predicted: np.ndarray, human: np.ndarray, fit, folds: int) -> float:
-    """MAE of fit(predicted_train, human_train) -> (shift, slope, centre) on each held-out fold."""
+def _cv_errors(predicted: np.ndarray, human: np.ndarray, fit, folds: int) -> np.ndarray:
+    """Absolute error on each label of fit(predicted_train, human_train) -> (shift, slope, centre), fitted without
+    the label's fold."""
     errors = np.empty(len(predicted))
     for held in _folds(len(predicted), folds):
         train = np.ones(len(predicted), dtype=bool)
         train[held] = False
         shift, slope, centre = fit(predicted[train], human[train])
         errors[held] = np.abs(_apply(predicted[held], shift, slope, centre) - human[held])
-    return float(errors.mean())
+    return errors
+
+
+def _clearly_better(current: np.ndarray, candidate: np.ndarray) -> bool:
+    """The candidate's cross-validated errors are lower by MIN_GAIN on average and by more than SELECTION_Z standard
+    errors of the paired difference: a gain that few labels show by chance does not count."""
+    gain = current - candidate
+    if gain.mean() <= MIN_GAIN:
+        return False
+    spread = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
+    return bool(gain.mean() > SELECTION_Z * spread)
 
 
 def _choose_and_fit(
     predicted: np.ndarray, human: np.ndarray, prior_labels: float, min_labels: int, folds: int
 ) -> tuple[str, float, float, float]:
-    """The simplest form whose cross-validated MAE no richer form beats by MIN_GAIN, fitted on all labels."""
+    """The simplest form that no richer form clearly beats on cross-validated errors, fitted on all labels."""
     if len(predicted) < max(min_labels, 2):
         return "identity", 0.0, 1.0, float(predicted.mean()) if len(predicted) else 0.0
-    chosen, best = "identity", float(np.abs(predicted - human).mean())
+    chosen, errors = "identity", np.abs(predicted - human)
     for form in FORMS[1:]:
-        mae = _cv_mae(predicted, human, lambda p, h, form=form: _fit_form(p, h, form, prior_labels), folds)
-        if mae < best - MIN_GAIN:
-            chosen, best = form, mae
+        candidate = _cv_errors(predicted, human, lambda p, h, form=form: _fit_form(p, h, form, prior_labels), folds)
+        if _clearly_better(errors, candidate):
+            chosen, errors = form, candidate
     return (chosen, *_fit_form(predicted, human, chosen, prior_labels))
 
 
@@ -151,7 +165,7 @@ def fit_rater_calibration(
         def refit(p, h):
             return _choose_and_fit(p, h, prior_labels, min_labels=2, folds=folds)[1:]
 
-        mae_after = _cv_mae(predicted, human, refit, folds)
+        mae_after = float(_cv_errors(predicted, human, refit, folds).mean())
     return RaterCalibration(
         shift=shift,
         slope=slope,
