@@ -178,6 +178,12 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 
+# Rater calibration of the scorer (labeling/training/rater_calibration.py): fitted once this many texts have approved
+# consensus bands, refitted when this many more have come in since the last fit, at most once per this many seconds.
+RATERCAL_MIN_LABELS = int(os.environ.get("AES_RATERCAL_MIN_LABELS", "20"))
+RATERCAL_REFIT_EVERY = int(os.environ.get("AES_RATERCAL_REFIT_EVERY", "10"))
+RATERCAL_DEBOUNCE_SECONDS = float(os.environ.get("AES_RATERCAL_DEBOUNCE_SECONDS", "60"))
+
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")
 

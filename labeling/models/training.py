@@ -23,6 +23,12 @@ class ModelVersion(models.Model):
     )
     is_promoted = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    rater_calibration = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Scorers: shift and slope to this deployment's raters (rl/scorer/rater_calibration.py), with "
+        "fitted_at, n_labels and MAE before/after on those labels; empty: not fitted yet.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -34,6 +40,22 @@ class ModelVersion(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.name}"
+
+    def rater_calibration_text(self, labels_now: int | None = None) -> str:
+        """What the stored rater calibration does, in a line for staff pages. labels_now: texts with approved
+        consensus bands today (for "not yet: 12 of 20 labels"); default: the count at the last fit."""
+        stored = self.rater_calibration or {}
+        needed = stored.get("min_labels", settings.RATERCAL_MIN_LABELS)
+        fitted = stored.get("n_labels", 0) if stored.get("fitted_at") else 0
+        if fitted < needed:
+            return f"not yet: {fitted if labels_now is None else labels_now} of {needed} labels"
+        figures = (
+            f"on {fitted} labels; MAE before {stored['mae_before']:.2f} -> after {stored['mae_after']:.2f}"
+            " (cross-validated)"
+        )
+        if stored["shift"] == 0.0 and stored["slope"] == 1.0:
+            return f"calibrated to raters: their bands agree with its scale, no change {figures}"
+        return f"calibrated to raters: shift {stored['shift']:+.1f}, slope {stored['slope']:.2f} {figures}"
 
     @classmethod
     def promoted(cls, kind: str) -> "ModelVersion | None":

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 
 from labeling.models import (
@@ -32,6 +33,10 @@ from rl.changes import PairChanges, pair_changes
 from .assignment import live_count
 from .gold_edits import verdict_matches_gold
 from .payments import record_earning, record_reversal
+
+# Sent (after the commit) when approve_ratings approved at least one rating, with `count`: training listens (rater
+# calibration of the scorer) without this package importing it.
+ratings_approved = Signal()
 
 CRITERIA = {
     "task_response": "Task Response",
@@ -223,6 +228,8 @@ def approve_ratings(ratings, reviewer) -> int:
             StaffAction(actor=reviewer, kind=StaffActionKind.APPROVE, rating_id=pk, rater_id=rater_id, at=now)
             for pk, rater_id, _ in approved
         )
+        if approved:
+            transaction.on_commit(lambda: ratings_approved.send(sender=approve_ratings, count=len(approved)))
     return len(approved)
 
 

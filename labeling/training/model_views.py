@@ -12,6 +12,7 @@ from labeling import charts
 from labeling.models import ModelKind, ModelVersion, Promotion, ScorerTraining
 from labeling.roles import permission_required, staff_required
 
+from .rater_calibration import label_count
 from .round_figures import scorer_test_metrics
 from .scorer_trainings import request_training, state_of
 from .scoring import ScorerUnavailable, load_scorer_version
@@ -49,6 +50,7 @@ def models_list(request):
     for promotion in Promotion.objects.order_by("at"):
         promoted_at[promotion.version_id] = promotion.at
     kinds = []
+    labels_now = label_count()
     for kind, label in ModelKind.choices:
         versions = list(ModelVersion.objects.filter(kind=kind).select_related("training_round"))
         current = next((v for v in versions if v.is_promoted), None)
@@ -58,6 +60,7 @@ def models_list(request):
                 "headline": headline(v),
                 # Promoting a version older than the promoted one is a roll back.
                 "action": "Roll back to this" if current and v.created_at < current.created_at else "Promote",
+                "rater_calibration": v.rater_calibration_text(labels_now) if kind == ModelKind.SCORER else "",
             }
             for v in versions
         ]
@@ -187,6 +190,7 @@ def model_detail(request, pk: int):
         "evaluation": _evaluation(version) if version.kind == ModelKind.SCORER else None,
         "headline": headline(version),
         "scalars": {k: v for k, v in (version.metrics or {}).items() if _is_scalar(v)},
+        "rater_calibration": version.rater_calibration_text(label_count()) if version.kind == ModelKind.SCORER else "",
     }
     return render(request, "models/detail.html", context)
 
@@ -238,4 +242,6 @@ def score_essay(request):
                 form.add_error(None, str(exc))
             else:
                 prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
-    return render(request, "models/score.html", {"form": form, "version": version, "prediction": prediction})
+    context = {"form": form, "version": version, "prediction": prediction}
+    context["rater_calibration"] = version.rater_calibration_text(label_count()) if version else ""
+    return render(request, "models/score.html", context)

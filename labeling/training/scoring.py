@@ -96,12 +96,17 @@ class ScorerUnavailable(LookupError):
     """A scorer version whose files are gone or were written in a format this code no longer reads."""
 
 
-def load_scorer_version(version: ModelVersion):
+def load_scorer_version(version: ModelVersion, calibrated: bool = True):
     """The scorer of a version, loaded once per process (the first Score page or round step that needs it).
+
+    calibrated: its bands on this deployment's raters' scale (the version's stored rater calibration, read from the
+    version passed in, so a refit applies from the next call on). This is where the product gets a scorer's bands:
+    the Score page, a round's rewrites, rewards and routing uncertainties all come through here.
 
     rl.scorer is imported here, not at the top, so the web process starts without torch and pays for it only once.
     """
     from rl.scorer import load_scorer
+    from rl.scorer.rater_calibration import CalibratedScorer, RaterCalibration
 
     key = (version.pk, version.artifact_path)
     with _cache_lock:
@@ -112,7 +117,11 @@ def load_scorer_version(version: ModelVersion):
                 raise ScorerUnavailable(
                     f"{version} cannot be loaded ({exc}); train a new one: python manage.py train_scorer --promote"
                 ) from exc
-        return _cache[key]
+        scorer = _cache[key]
+    calibration = RaterCalibration.from_dict(version.rater_calibration)
+    if not calibrated or calibration.is_identity:
+        return scorer
+    return CalibratedScorer(scorer, calibration)
 
 
 def promoted_scorer():

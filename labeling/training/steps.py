@@ -12,6 +12,7 @@ from labeling.rating import batches
 from rl.config import recipe_from_dict
 from rl.reward import product_metric
 
+from . import rater_calibration
 from .jsonsafe import json_safe
 from .rewriting import (
     DEFAULT_EVAL_ESSAYS,
@@ -76,7 +77,14 @@ def train_scorer(context: StepContext) -> dict:
         # A round running at the same time may have promoted its own first scorer meanwhile: that one stays.
         version.promote(note=f"first scorer (round {context.training_round.number})", only_if_none=True)
     test = version.metrics.get("test", {})
-    return {"scorer_version": version.pk, "qwk": test.get("qwk"), "mae": test.get("mae")}
+    result = {"scorer_version": version.pk, "qwk": test.get("qwk"), "mae": test.get("mae")}
+    labels = rater_calibration.calibration_labels()
+    if rater_calibration.is_due(version, len(labels)):
+        # The round rewards and shows bands on the raters' scale from its first step on.
+        stored = rater_calibration.fit_for_scorer(version, labels=labels)
+        context.log(f"rater calibration: {version.rater_calibration_text()}")
+        result["rater_calibration"] = {k: stored[k] for k in ("shift", "slope", "n_labels")}
+    return result
 
 
 def sft(context: StepContext) -> dict:

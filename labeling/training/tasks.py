@@ -12,12 +12,14 @@ import logging
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 from kombu.exceptions import OperationalError
 
 from aes_site.celery import app
-from labeling.models import RoundStep, ScorerTraining
+from labeling.models import ModelKind, ModelVersion, RoundStep, ScorerTraining
+from labeling.rating.actions import ratings_approved
 
-from . import engine, scorer_trainings
+from . import engine, rater_calibration, scorer_trainings
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +99,36 @@ def sweep() -> None:
         queued=lambda training: message_waiting(queue_of(gpu_train_scorer), training.message_id),
         grace=engine.sweep_interval(),
     )
+
+
+@shared_task(name="labeling.tasks.refit_rater_calibration", acks_late=True, ignore_result=True)
+def refit_rater_calibration(version_id: int) -> None:
+    """Refit a scorer's rater calibration if it is still the promoted one and enough new consensus bands came in."""
+    stored = rater_calibration.refit_if_due(version_id)
+    if stored:
+        log.info("rater calibration of scorer %s refitted on %s labels", version_id, stored["n_labels"])
+
+
+def queue_rater_calibration(**kwargs) -> bool:
+    """Debounced: approvals in a burst queue one refit of the promoted scorer, sent once the burst has had time to
+    settle. Returns whether this call queued it. The task checks itself whether a refit is due, so a duplicate costs
+    one count of the labels."""
+    import redis
+
+    version = ModelVersion.promoted(ModelKind.SCORER)
+    if version is None:
+        return False
+    delay = settings.RATERCAL_DEBOUNCE_SECONDS
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        first = client.set(f"aes:ratercal:queued:{version.pk}", "1", nx=True, ex=max(1, int(delay)))
+        if first:
+            refit_rater_calibration.apply_async(args=[version.pk], countdown=delay)
+    except (redis.RedisError, OperationalError) as exc:
+        # The approvals are stored; the next approval (or `manage.py calibrate_scorer`) refits.
+        log.warning("could not queue the rater calibration refit (%s)", exc)
+        return False
+    return bool(first)
+
+
+ratings_approved.connect(queue_rater_calibration, dispatch_uid="queue_rater_calibration")
