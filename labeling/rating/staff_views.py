@@ -160,7 +160,7 @@ def staff_agreement(request):
             },
             "histogram": mark_safe(charts.band_histogram_svg(report.bands_original, report.bands_rewrite)),
             "scatter": mark_safe(charts.gold_scatter_svg(report.gold_points)),
-            "disputed": [row for row in spread if row.n >= 2][:25],
+            "disputed": [row for row in spread if row.provisional_n >= 2][:25],
         },
     )
 
