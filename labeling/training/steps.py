@@ -9,7 +9,7 @@ engine), which must start without them.
 from labeling.corpus.labels import consensus_human_labels
 from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
 from labeling.rating import batches
-from rl.config import recipe_from_dict
+from rl.config import WARM_START, optimiser_of, recipe_from_dict, stages_of
 from rl.reward import product_metric
 
 from .jsonsafe import json_safe
@@ -83,7 +83,7 @@ def sft(context: StepContext) -> dict:
     from rl import train_sft  # loads torch: only in the worker that runs the step
 
     config = recipe(context)
-    if "sft" not in config.stage:
+    if WARM_START not in stages_of(config.stage):
         raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
     data = rater_training_data()
     result = train_sft.run(config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages)
@@ -97,7 +97,8 @@ def optimise_policy(context: StepContext) -> dict:
     sft_dir = step_metrics(context, "sft").get("run_dir")
     if sft_dir:
         config.policy = policy_spec_of_run(sft_dir)  # continue from the warm start
-    if config.stage == "dpo":
+    optimiser = optimiser_of(config.stage)
+    if optimiser == "dpo":
         from rl import train_dpo  # loads torch: only in the worker that runs the step
 
         data = rater_training_data()
@@ -108,7 +109,7 @@ def optimise_policy(context: StepContext) -> dict:
         result = train_dpo.run(
             config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages
         )
-    elif "rl" in config.stage:
+    elif optimiser == "rl":
         from rl import train_rl  # loads torch: only in the worker that runs the step
 
         _, scorer = round_scorer(context)
