@@ -200,7 +200,10 @@ def postgres(transactional_db):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL): SQLite serialises writers, so there is no race to test")
+        pytest.skip(
+            "needs PostgreSQL: SQLite serialises writers, so there is no race to test (without DATABASE_URL, "
+            "test_race_tests_on_local_postgres.py runs these on a throwaway PostgreSQL when one is installed)"
+        )
 
 
 @pytest.fixture(scope="session")
