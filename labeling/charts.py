@@ -1,4 +1,5 @@
-"""Pictures for the staff pages: training curves and scorer evaluation plots, as PNG bytes.
+"""Pictures for the staff pages, all drawn with matplotlib: training curves and scorer evaluation plots as PNG bytes
+(served by their own URLs), the agreement page's band histogram and gold scatter as SVG text (inlined in the page).
 
 Uses matplotlib's object API with the Agg canvas (no pyplot global state), so it is safe in web worker threads.
 matplotlib is imported when the first picture is drawn, not when this module is: the web process starts without it.
@@ -6,10 +7,16 @@ matplotlib is imported when the first picture is drawn, not when this module is:
 
 from __future__ import annotations
 
+import html
 import io
 import math
+import re
+import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
+
+from rl.metrics import HALF_BANDS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,7 +30,7 @@ CURVES = {
     "m": "M (product metric)",
 }
 COLOURS = ["#2f5bea", "#e8710a", "#1e8e3e", "#9334e6", "#c0392b", "#5b6478"]
-HALF_BANDS = [i / 2 for i in range(19)]
+ORIGINAL_COLOUR, REWRITE_COLOUR = "#5b6478", "#2f5bea"
 
 
 def _figure(width: float = 5.2, height: float = 3.0) -> Figure:
@@ -40,6 +47,24 @@ def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def _svg(fig: Figure, label: str) -> str:
+    """The figure as an <svg> element to inline in a page (no XML prologue), scaled to the width of its box."""
+    import matplotlib
+
+    # Text stays <text> (smaller, and readable in the page source); only SVG output reads this setting.
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg")
+    text = buffer.getvalue()
+    element = text[text.index("<svg") :]
+    # matplotlib numbers ids from 1 in every file (figure_1, clip paths, markers): two charts in one page would clash,
+    # and a reference could land in the other chart. One prefix per chart on every id and every reference to one.
+    prefix = f"chart-{uuid.uuid4().hex[:8]}-"
+    element = re.sub(r'(\bid="|url\(#|href="#)', lambda match: match.group(1) + prefix, element)
+    attributes = f'<svg role="img" aria-label="{html.escape(label)}" style="width:100%;height:auto" '
+    return element.replace("<svg ", attributes, 1)
 
 
 def _message(fig: Figure, text: str) -> None:
@@ -222,3 +247,71 @@ def scatter_png(xs: Sequence[float], ys: Sequence[float], title: str, xlabel: st
     ax.set_title(title, fontsize=11)
     ax.grid(alpha=0.3)
     return _png(fig)
+
+
+def band_counts(bands: Sequence[float]) -> list[int]:
+    """How many of `bands` fall on each half band of HALF_BANDS (rounded to the nearest)."""
+    counts = Counter(round(float(band) * 2) for band in bands)
+    return [counts[i] for i in range(len(HALF_BANDS))]
+
+
+def band_histogram_svg(original: Sequence[float], rewrite: Sequence[float]) -> str:
+    """Grouped bars per half band: how often raters gave each band to originals and to rewrites."""
+    fig = _figure(5.2, 2.6)
+    if not original and not rewrite:
+        _message(fig, "no ratings yet")
+        return _svg(fig, "band distribution: no ratings yet")
+    ax = fig.add_subplot()
+    positions = [float(band) for band in HALF_BANDS]
+    for offset, bands, colour, name in (
+        (-0.12, original, ORIGINAL_COLOUR, "originals"),
+        (0.12, rewrite, REWRITE_COLOUR, "rewrites"),
+    ):
+        label = f"{name} ({len(bands)})"
+        ax.bar([p + offset for p in positions], band_counts(bands), width=0.22, color=colour, label=label)
+    ax.set_xticks(range(10))
+    ax.set_xlim(-0.5, 9.5)
+    ax.set_xlabel("band given")
+    from matplotlib.ticker import MaxNLocator  # loaded with the figure (_figure)
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return _svg(fig, "band distribution of originals and rewrites")
+
+
+def stacked_points(points: Sequence[tuple[float, float, str]]) -> list[tuple[float, float, int]]:
+    """(reference, rater band, how many ratings) per distinct position: many gold ratings share a grid point."""
+    counts = Counter((float(reference), float(band)) for reference, band, _ in points)
+    return [(reference, band, n) for (reference, band), n in sorted(counts.items())]
+
+
+def gold_scatter_svg(points: Sequence[tuple[float, float, str]]) -> str:
+    """Rater band (y) against the trusted reference band (x) on gold items; the diagonal is perfect agreement.
+
+    `points` are (reference, rater band, rater name); the size of a dot says how many ratings share it.
+    """
+    fig = _figure(3.8, 3.4)
+    if not points:
+        _message(fig, "no gold ratings yet")
+        return _svg(fig, "rater band against reference band: no gold ratings yet")
+    ax = fig.add_subplot()
+    stacked = stacked_points(points)
+    values = [v for reference, band, _ in stacked for v in (reference, band)]
+    low, high = max(0.0, min(values) - 1.0), min(9.0, max(values) + 1.0)
+    ax.plot([low, high], [low, high], color=COLOURS[2], linestyle="--", linewidth=1, label="perfect")
+    ax.scatter(
+        [p[0] for p in stacked],
+        [p[1] for p in stacked],
+        s=[20 + 15 * min(p[2], 9) for p in stacked],
+        alpha=0.55,
+        color=REWRITE_COLOUR,
+        label=f"gold ratings ({len(points)})",
+    )
+    ax.set_xlim(low, high)
+    ax.set_ylim(low, high)
+    ax.set_xlabel("reference band")
+    ax.set_ylabel("rater band")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    return _svg(fig, "rater band against reference band on gold items")

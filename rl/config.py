@@ -22,6 +22,25 @@ class RecipeError(ValueError):
     """A recipe that cannot be used: missing file, unknown key, wrong type."""
 
 
+# The stages a recipe's `stage` runs, in order: the SFT warm start first, then the policy optimisation (RL or DPO),
+# which continues the adapter SFT wrote. The one definition: rl/pipeline.py (train_rewriter) and a round's steps
+# (labeling/training/steps.py: "sft" then "optimise_policy") both read their plan from here.
+WARM_START = "sft"
+RECIPE_STAGES: dict[str, tuple[str, ...]] = {"sft": ("sft",), "rl": ("rl",), "dpo": ("dpo",), "sft+rl": ("sft", "rl")}
+
+
+def stages_of(stage: str) -> tuple[str, ...]:
+    """The stages a recipe with this `stage` runs, in order; RecipeError for a name no recipe may have."""
+    if stage not in RECIPE_STAGES:
+        raise RecipeError(f"stage must be one of {', '.join(RECIPE_STAGES)}, got {stage!r}")
+    return RECIPE_STAGES[stage]
+
+
+def optimiser_of(stage: str) -> str | None:
+    """The stage that optimises the policy after the warm start: "rl", "dpo", or None for an SFT-only recipe."""
+    return next((name for name in stages_of(stage) if name != WARM_START), None)
+
+
 @dataclass
 class LoraSettings:
     r: int = 16
@@ -106,7 +125,7 @@ class OutputSettings:
 @dataclass
 class RecipeConfig:
     name: str = "unnamed"
-    stage: str = "sft"  # sft | rl | dpo | sft+rl: what train_rewriter runs
+    stage: str = "sft"  # a key of RECIPE_STAGES: what train_rewriter and a round run
     policy: PolicySpec = field(default_factory=PolicySpec)
     lora: LoraSettings = field(default_factory=LoraSettings)
     rewriter: RewriterSettings = field(default_factory=RewriterSettings)
@@ -199,8 +218,10 @@ def load_recipe(path: str | Path, overrides: list[str] | None = None) -> RecipeC
         config = _build(RecipeConfig, values, "recipe")
     except RecipeError as error:
         raise RecipeError(f"{recipe_path}: {error}") from None
-    if config.stage not in {"sft", "rl", "dpo", "sft+rl"}:
-        raise RecipeError(f"{recipe_path}: stage must be sft, rl, dpo or sft+rl, got {config.stage!r}")
+    try:
+        stages_of(config.stage)
+    except RecipeError as error:
+        raise RecipeError(f"{recipe_path}: {error}") from None
     if config.rl.algorithm not in {"grpo", "rloo"}:
         raise RecipeError(f"{recipe_path}: rl.algorithm must be grpo or rloo, got {config.rl.algorithm!r}")
     if config.rewriter.output_format not in {"edits", "full"}:

@@ -1,8 +1,9 @@
 """Scorer metrics on IELTS bands.
 
 QWK is computed the standard way for this benchmark: predictions clipped to 0-9 and rounded to the nearest 0.5, then
-quadratic-weighted Cohen's kappa over the fixed label set of all 19 half-bands 0, 0.5, ..., 9 (so the weights do not
-depend on which bands happen to occur in a sample). MAE, RMSE and Pearson r use the unrounded (clipped) predictions.
+scikit-learn's quadratic-weighted Cohen's kappa over the fixed label set of all 19 half-bands 0, 0.5, ..., 9 (so the
+weights do not depend on which bands happen to occur in a sample). MAE, RMSE and Pearson r use the unrounded
+(clipped) predictions.
 """
 
 import numpy as np
@@ -16,29 +17,31 @@ def round_to_half_band(values) -> np.ndarray:
     return np.floor(clipped * 2.0 + 0.5) / 2.0
 
 
+def half_band_index(values) -> np.ndarray:
+    """Position of each value (rounded as above) on HALF_BANDS: 0 for band 0.0, 18 for band 9.0."""
+    return (round_to_half_band(values) * 2).astype(int)
+
+
 def confusion_matrix(true_bands, predicted_bands) -> np.ndarray:
     """19 x 19 counts, rows = true half-band, columns = predicted half-band (both rounded to the half-band grid)."""
-    true_index = (round_to_half_band(true_bands) * 2).astype(int)
-    predicted_index = (round_to_half_band(predicted_bands) * 2).astype(int)
     matrix = np.zeros((len(HALF_BANDS), len(HALF_BANDS)), dtype=np.int64)
-    np.add.at(matrix, (true_index, predicted_index), 1)
+    np.add.at(matrix, (half_band_index(true_bands), half_band_index(predicted_bands)), 1)
     return matrix
 
 
 def quadratic_weighted_kappa(true_bands, predicted_bands) -> float:
-    observed = confusion_matrix(true_bands, predicted_bands).astype(np.float64)
-    total = observed.sum()
-    if total == 0:
+    """scikit-learn's quadratic-weighted Cohen's kappa on the rounded half-bands, labels fixed to all of HALF_BANDS."""
+    true_index, predicted_index = half_band_index(true_bands), half_band_index(predicted_bands)
+    if len(true_index) == 0:
         return float("nan")
-    k = len(HALF_BANDS)
-    index = np.arange(k)
-    weights = (index[:, None] - index[None, :]) ** 2 / (k - 1) ** 2
-    expected = np.outer(observed.sum(1), observed.sum(0)) / total
-    denominator = (weights * expected).sum()
-    if denominator == 0:
-        # Every essay and prediction on one band: agreement is perfect only if nothing is off the diagonal.
-        return 1.0 if (weights * observed).sum() == 0 else 0.0
-    return float(1.0 - (weights * observed).sum() / denominator)
+    if len(set(true_index.tolist()) | set(predicted_index.tolist())) == 1:
+        # Every essay and prediction on one band: kappa is 0/0 there, but the agreement is perfect.
+        return 1.0
+    # Imported here: scikit-learn (with scipy and pandas) costs the web process ~1.7 s at start-up for one page.
+    from sklearn.metrics import cohen_kappa_score
+
+    labels = np.arange(len(HALF_BANDS))
+    return float(cohen_kappa_score(true_index, predicted_index, weights="quadratic", labels=labels))
 
 
 def pearson_r(x, y) -> float:

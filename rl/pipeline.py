@@ -2,14 +2,14 @@
 
 import dataclasses
 
-from rl.config import RecipeConfig
+from rl.config import RecipeConfig, stages_of
 from rl.training import Progress, RunResult
 
 
 def run_recipe(
     config: RecipeConfig, scorer, progress: Progress | None = None, pairs=None, passages=None
 ) -> list[RunResult]:
-    """sft | rl | dpo | sft+rl; in sft+rl the RL stage continues the adapter the SFT stage wrote.
+    """The recipe's stages in the order rl.config.stages_of gives; each continues the adapter the one before wrote.
 
     `pairs` (rl.preferences.RatedPair) feed DPO and add the better-rated edits to SFT; without them both read the
     recipe's dpo.pairs_csv (SFT only when it is set). `passages` (rl.edit_verdicts.JudgedPassage) are the raters'
@@ -23,7 +23,7 @@ def run_recipe(
         "dpo": lambda c, s, p: train_dpo.run(c, s, p, pairs=pairs, passages=passages),
     }
     results = []
-    for stage in config.stage.split("+"):
+    for stage in stages_of(config.stage):
         result = stages[stage](config, scorer, progress)
         results.append(result)
         adapter = str(result.output_dir / "adapter")
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = load_recipe(args.recipe, args.set)
     scorer = None
-    if "rl" in config.stage.split("+"):
+    if "rl" in stages_of(config.stage):
         from rl.scorer import load_scorer
 
         scorer = load_scorer(args.scorer) if args.scorer else load_scorer()

@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Redis, real Celery workers, a real browser.
+"""Shared fixtures: a real Redis, real Celery workers, a real browser, a small trained scorer.
 
 With DATABASE_URL / REDIS_URL set (CI) the suite uses that PostgreSQL and Redis; without them it uses SQLite and a
 Redis server it starts itself.
@@ -200,7 +200,22 @@ def postgres(transactional_db):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (set DATABASE_URL): SQLite serialises writers, so there is no race to test")
+        pytest.skip(
+            "needs PostgreSQL: SQLite serialises writers, so there is no race to test (without DATABASE_URL, "
+            "test_race_tests_on_local_postgres.py runs these on a throwaway PostgreSQL when one is installed)"
+        )
+
+
+@pytest.fixture(scope="session")
+def small_scorer():
+    """A real feature scorer trained on every 12th bundled essay (small and fast: one seed, no cross-validation),
+    and every 40th essay from the second on, none of them trained on, to score."""
+    from rl.data import load_training_set
+    from rl.scorer import ScorerConfig, train_scorer
+
+    records, _ = load_training_set()
+    config = ScorerConfig(cv_folds=0, seeds=(0,), pca_components=8, lgbm_estimators=60)
+    return train_scorer(records[::12], config), records[1::40]
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"

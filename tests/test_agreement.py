@@ -4,13 +4,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from rating_helpers import make_raters, make_rewrites
+from rating_helpers import make_items, make_raters, make_rewrites, rate_assignment
 
-from labeling.rating.actions import RatingAnswer, submit_rating
+from labeling.corpus.labels import consensus_band, consensus_human_labels
+from labeling.models import Rating
+from labeling.rating.actions import RatingAnswer, approve_ratings, reject_rating, submit_rating
 from labeling.rating.agreement import (
     FlagThresholds,
     agreement_report,
-    consensus_band,
     krippendorff_alpha_interval,
     pairwise_qwk,
 )
@@ -76,9 +77,31 @@ def test_report_from_database_gold_bias_consensus_and_flags():
     assert "drifts from gold" in by_name[sloppy.username].flags
     assert "always the same band" in by_name[sloppy.username].flags
     assert by_name[careful.username].flags == []
-    assert all(row.band in (6.0, 6.25) and row.n == 2 for row in report.consensus)
+    # Nothing approved yet: no consensus, only the provisional band of the pending ratings.
+    assert all(row.band is None and row.n == 0 for row in report.consensus)
+    assert all(row.provisional in (6.0, 6.25) and row.provisional_n == 2 for row in report.consensus)
     # Six texts, two raters each, consistently 2 or 2.5 bands apart: alpha far below 0.
     units = [[7.0, 5.0], [7.5, 5.0]] * 3
     assert report.alpha == pytest.approx(krippendorff_alpha_interval(units))
     assert report.units == 6
     assert [p[0] for p in report.gold_points] == [7.0, 7.0]
+
+
+@pytest.mark.django_db
+def test_rejected_and_pending_ratings_do_not_move_the_consensus():
+    item = make_items(1, k=3).items.get()
+    approved_rater, pending_rater, rejected_rater, reviewer = make_raters(4)
+    for rater, original, rewrite in ((approved_rater, 6.0, 6.5), (pending_rater, 9.0, 9.0), (rejected_rater, 3.0, 3.0)):
+        rate_assignment(claim_next(rater), original, rewrite)
+    approve_ratings(Rating.objects.filter(rater=approved_rater), reviewer)
+    reject_rating(Rating.objects.get(rater=rejected_rater).pk, reviewer)
+
+    # What the scorer and the rewriter train on: the approved rating alone.
+    human = consensus_human_labels()
+    assert human[(item.essay_id, None)]["band"] == 6.0 and human[(item.essay_id, item.rewrite_id)]["band"] == 6.5
+    assert human[(item.essay_id, None)]["n"] == 1
+    # The agreement page shows the same consensus, and beside it the provisional band with the pending rating.
+    rows = {(row.essay_id, row.rewrite_id): row for row in agreement_report().consensus}
+    original, rewrite = rows[(item.essay_id, None)], rows[(item.essay_id, item.rewrite_id)]
+    assert (original.band, original.n, original.provisional, original.provisional_n) == (6.0, 1, 7.5, 2)
+    assert (rewrite.band, rewrite.n, rewrite.provisional, rewrite.provisional_n) == (6.5, 1, 7.75, 2)

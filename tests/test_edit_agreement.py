@@ -30,3 +30,8 @@ def test_the_staff_agreement_page_shows_per_edit_agreement(admin_client):
     assert '<div class="stat" id="edit-agreement">67%</div>' in page
     assert "α 0.55 over 3 changes with ≥ 2 verdicts (6 verdicts on 3 changes)" in page
     assert "<del>believes</del>" in page and "<ins>believe</ins>" in page
+    # Its charts: matplotlib SVG inlined in the page, the histogram counting every rating's bands.
+    report = agreement_report()
+    assert '<svg role="img" aria-label="band distribution of originals and rewrites"' in page
+    assert f"originals ({len(report.bands_original)})" in page and len(report.bands_original) > 0
+    assert ('aria-label="rater band against reference band on gold items"' in page) == bool(report.gold_points)

@@ -1,7 +1,7 @@
 """Exports: scorer_csv and jsonl import back to the same essays and scores; parquet and dpo keep their columns;
 human labels appear with their round; files are replaced atomically."""
 
-from datetime import UTC, datetime
+import csv
 from decimal import Decimal
 from io import StringIO
 
@@ -9,10 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from rating_helpers import make_items, make_raters, rate_assignment
 
 from labeling.corpus import exporters
-from labeling.corpus.labels import HumanBandLabel
-from labeling.models import Essay, Prompt
+from labeling.models import Essay, Prompt, Rating
+from labeling.rating.actions import approve_ratings, reject_rating
+from labeling.rating.assignment import claim_next
 
 pytestmark = pytest.mark.django_db
 
@@ -105,23 +107,42 @@ def test_dpo_without_ratings_is_an_empty_file_with_trl_columns(corpus, tmp_path)
     assert table.column_names == ["prompt", "chosen", "rejected"] and table.num_rows == 0
 
 
-def test_human_labels_are_exported_with_round_and_rater(corpus, tmp_path, monkeypatch):
-    train_essay = Essay.objects.get(text="Weak essay.")
-    val_essay = Essay.objects.get(split="val")
-    rated_at = datetime(2025, 1, 2, tzinfo=UTC)
-    human = [
-        HumanBandLabel(
-            "rating-1-a", "Some think X.", "A rewrite.", Decimal("5.0"), "ann", rated_at, 3, train_essay.pk, 7
-        ),
-        HumanBandLabel("rating-2-a", "Is Y good?", "Val rewrite.", Decimal("8.0"), "bob", rated_at, 3, val_essay.pk, 8),
+def rate_one_pair_in_round(number: int, bands: list[tuple[float, float]], prefix: str) -> list[Rating]:
+    """A real round with one rating item, rated by one new rater per (original, rewrite) band pair."""
+    make_items(1, k=len(bands), round_number=number, tag=f"round{number}")
+    raters = make_raters(len(bands), prefix=prefix)
+    return [
+        rate_assignment(claim_next(r), original, rewrite) for r, (original, rewrite) in zip(raters, bands, strict=True)
     ]
-    # The rater workspace fills labeling.corpus.labels in; here two approved labels stand in for it.
-    monkeypatch.setattr(exporters.labels, "human_band_labels", lambda round_number=None: human)
-    rows = exporters.scorer_rows(round_number=3, split="train")
-    human_rows = [row for row in rows if row.id.startswith("rating-")]
-    assert [(r.id, r.essay, r.score, r.iteration, r.source) for r in human_rows] == [
-        ("rating-1-a", "A rewrite.", "5.0", 3, "rater:ann/round:3")
-    ]
+
+
+def human_rows_of(path) -> list[dict]:
+    return [row for row in csv.DictReader(path.open(newline="")) if row["id"].startswith("rating-")]
+
+
+def test_human_labels_are_exported_by_round_with_round_and_rater(corpus, tmp_path):
+    second = rate_one_pair_in_round(2, [(5.0, 5.5), (6.0, 6.0)], prefix="second")
+    third = rate_one_pair_in_round(3, [(6.5, 7.0), (7.0, 7.0), (3.0, 3.0)], prefix="third")
+    (reviewer,) = make_raters(1, prefix="reviewer")
+    approve_ratings(Rating.objects.exclude(pk=third[2].pk), reviewer)
+    reject_rating(third[2].pk, reviewer)  # rejected: never a label
+
+    exported = {}
+    for number in (2, 3):
+        output = tmp_path / f"round{number}.csv"
+        call_command("export_dataset", "--format", "scorer_csv", "--output", str(output), "--round", str(number))
+        exported[number] = human_rows_of(output)
+
+    def expected(ratings, number):
+        return sorted(
+            (f"rating-{r.pk}-{side}", f"{band:.1f}", str(number), f"rater:{r.rater.username}/round:{number}")
+            for r in ratings
+            for side, band in (("original", r.band_original), ("rewrite", r.band_rewrite))
+        )
+
+    for number, ratings in ((2, second), (3, third[:2])):
+        got = sorted((row["id"], row["score"], row["iteration"], row["source"]) for row in exported[number])
+        assert got == expected(ratings, number)
 
 
 def test_a_failed_export_leaves_the_previous_file_and_no_temporary_file(corpus, tmp_path, monkeypatch):

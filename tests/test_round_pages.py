@@ -1,8 +1,14 @@
-"""Staff pages of training rounds and model versions, over HTTP: access, launch, status, cancel, retry, promote."""
+"""Staff pages of training rounds and model versions, over HTTP: access, launch, status, cancel, retry, promote.
+
+The figures the pages show are made by the functions the round steps and scorer training write them with
+(steps.scored_figures and evaluation_summary, scoring.evaluation_metrics on a real scorer, the step's training-log
+forwarder), so the pages are tested on the shapes the product stores.
+"""
 
 from datetime import timedelta
 
 import pytest
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
 
 from labeling.models import (
@@ -17,6 +23,12 @@ from labeling.models import (
     TrainingRound,
 )
 from labeling.training import engine
+from labeling.training.jsonsafe import json_safe
+from labeling.training.round_figures import show
+from labeling.training.scoring import evaluation_metrics
+from labeling.training.step_context import StepContext
+from labeling.training.steps import evaluation_summary, forward_training_logs, scored_figures
+from rl.metrics import band_metrics
 
 PASSWORD = "pw-for-tests-1"
 TINY_RECIPE = """\
@@ -62,6 +74,23 @@ def make_round(number: int, status=RoundStatus.SUCCEEDED, metrics=None, config=N
         started_at=started,
         finished_at=started + timedelta(minutes=3) if status != RoundStatus.RUNNING else None,
     )
+
+
+def evaluated(new: tuple, baseline: tuple) -> dict:
+    """The round metrics the evaluate step stores, from (bands before, bands after, chars changed) per policy."""
+    results = {"new": scored_figures(*new), "baseline": scored_figures(*baseline)}
+    return json_safe(evaluation_summary(results, len(new[0])))
+
+
+GOOD_EDITS = ([5.0, 6.0, 6.5, 7.0], [5.5, 6.0, 7.0, 7.0], [12, 0, 30, 5])
+HARMFUL_EDITS = ([5.0, 6.0, 6.5, 7.0], [5.0, 5.5, 6.5, 6.0], [40, 60, 0, 80])
+
+
+def record_training_logs(step: RoundStep, logs: list[dict]) -> None:
+    """Trainer log dicts (what rl.training's callback reports) through the step's own forwarder onto the step."""
+    report = forward_training_logs(StepContext(step))
+    for entry in logs:
+        report(entry)
 
 
 STAFF_PAGES = ["/rounds/", "/rounds/new/", "/rounds/1/", "/rounds/1/status.json", "/models/", "/score/"]
@@ -309,30 +338,32 @@ def test_promote_from_the_round_page_returns_there(staff_client):
 
 @pytest.mark.django_db
 def test_rounds_table_shows_every_round_newest_first_with_its_figures(staff_client):
-    first = make_round(1, metrics={"m": 0.125, "harm_share": 0.0, "good_small_share": 0.125})
-    make_round(2, metrics={"m": 0.3125, "human_m": 0.25, "harm_share": 0.01, "good_small_share": 0.41})
+    first_metrics, second_metrics = evaluated(HARMFUL_EDITS, GOOD_EDITS), evaluated(GOOD_EDITS, HARMFUL_EDITS)
+    first = make_round(1, metrics=first_metrics)
+    make_round(2, metrics=second_metrics)
+    scorer_test = json_safe(band_metrics([5.0, 6.0, 6.5, 7.0, 8.0], [5.4, 6.2, 6.1, 7.5, 7.2]))
     ModelVersion.objects.create(
-        kind=ModelKind.SCORER,
-        name="s1",
-        artifact_path="x",
-        training_round=first,
-        metrics={"test": {"qwk": 0.5612, "mae": 0.8123}},
+        kind=ModelKind.SCORER, name="s1", artifact_path="x", training_round=first, metrics={"test": scorer_test}
     )
     page = staff_client.get("/rounds/").content.decode()
     assert page.index('data-round="2"') < page.index('data-round="1"')
-    for figure in ["0.313", "0.25", "0.41", "0.125", "0.561", "0.812", "3m 00s"]:
+    figures = [second_metrics["m"], second_metrics["harm_share"], first_metrics["m"], first_metrics["harm_share"]]
+    shown = [floatformat(f, "-3") for f in figures] + [floatformat(scorer_test[k], 3) for k in ("qwk", "mae")]
+    for figure in [*shown, "3m 00s"]:
         assert figure in page, figure
 
 
 @pytest.mark.django_db
 def test_compare_view_puts_rounds_side_by_side_with_the_settings_that_differ(staff_client):
-    make_round(1, metrics={"m": 0.1}, config={"rl": {"max_steps": 10, "beta": 0.04}})
-    make_round(2, metrics={"m": 0.2}, config={"rl": {"max_steps": 20, "beta": 0.04}})
+    first, second = evaluated(HARMFUL_EDITS, GOOD_EDITS), evaluated(GOOD_EDITS, HARMFUL_EDITS)
+    make_round(1, metrics=first, config={"rl": {"max_steps": 10, "beta": 0.04}})
+    make_round(2, metrics=second, config={"rl": {"max_steps": 20, "beta": 0.04}})
     make_round(3)
     response = staff_client.get("/rounds/compare/?n=1&n=2")
     assert response.status_code == 200
     figures = dict(response.context["figures"])
-    assert figures["M (scorer)"] == ["0.200", "0.100"]
+    assert second["m"] > first["m"]
+    assert figures["M (scorer)"] == [show(second["m"]), show(first["m"])]
     assert dict(response.context["settings_rows"]) == {"rl.max_steps": ["20", "10"]}
     only_one = staff_client.get("/rounds/compare/?n=1", follow=True)
     assert "Select at least two rounds" in only_one.content.decode()
@@ -340,67 +371,47 @@ def test_compare_view_puts_rounds_side_by_side_with_the_settings_that_differ(sta
 
 @pytest.mark.django_db
 def test_round_page_shows_metrics_sample_diffs_and_curves(staff_client):
-    training_round = make_round(
-        1,
-        metrics={
-            "m": 0.3,
-            "harm_share": 0.0,
-            "good_small_share": 0.3,
-            "baseline_m": -0.2,
-            "by_policy": {
-                "new": {"m": 0.3, "harm_share": 0.0, "good_small_share": 0.3, "mean_chars_changed": 12.5, "n": 10},
-                "baseline": {
-                    "m": -0.2,
-                    "harm_share": 0.05,
-                    "good_small_share": 0.3,
-                    "mean_chars_changed": 40.0,
-                    "n": 10,
-                },
-            },
-        },
-    )
+    metrics = evaluated(GOOD_EDITS, HARMFUL_EDITS)
+    training_round = make_round(1, metrics=metrics)
     essay = Essay.objects.create(text="He go to school <b>every</b> day.", origin="test", split=Split.POOL)
     Rewrite.objects.create(
         essay=essay, training_round=training_round, text="He goes to school <b>every</b> day.", chars_changed=2
     )
-    training_round.steps.create(
-        name="optimise_policy", order=2, status=RoundStatus.SUCCEEDED, metrics={"history": [{"reward": 0.1}]}
+    step = training_round.steps.create(name="optimise_policy", order=2, status=RoundStatus.SUCCEEDED)
+    record_training_logs(
+        step,
+        [
+            {"stage": "rl", "step": 1, "max_steps": 2, "loss": 0.7, "reward": 0.1, "kl": 0.0},
+            {"stage": "rl", "step": 2, "max_steps": 2, "loss": 0.6, "reward": 0.3, "kl": 0.01},
+        ],
     )
     page = staff_client.get("/rounds/1/").content.decode()
     assert "<del>go</del><ins>goes</ins>" in page
     assert "&lt;b&gt;every&lt;/b&gt;" in page and "<b>every</b>" not in page
-    metrics = page[page.index('id="round-metrics"') :]
-    assert "few-shot baseline" in metrics and "-0.2" in metrics and "12.5" in metrics and "40" in metrics
+    shown = page[page.index('id="round-metrics"') :]
+    new, baseline = metrics["by_policy"]["new"], metrics["by_policy"]["baseline"]
+    assert "few-shot baseline" in shown
+    for figure in (new["m"], baseline["m"], new["half_band_m"], new["mean_chars_changed"], baseline["harm_share"]):
+        assert floatformat(figure, "-3") in shown, figure
+    assert "reward" in staff_client.get("/rounds/1/status.json").json()["curves_with_points"]
     response = staff_client.get("/rounds/1/curves/reward.png")
     assert response["Content-Type"] == "image/png" and response.content.startswith(b"\x89PNG")
     assert staff_client.get("/rounds/1/curves/nonsense.png").status_code == 404
 
 
 @pytest.mark.django_db
-def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client):
-    version = ModelVersion.objects.create(
-        kind=ModelKind.SCORER,
-        name="s1",
-        artifact_path="x",
-        metrics={
-            "test": {
-                "qwk": 0.58,
-                "mae": 0.81,
-                "rmse": 1.02,
-                "pearson": 0.66,
-                "n": 486,
-                "per_band_mae": {"5.0": 0.7, "6.0": 0.5},
-                "confusion": {"labels": [5.0, 6.0], "matrix": [[3, 1], [2, 4]]},
-                "calibration": [
-                    {"band": 5.0, "mean_predicted": 5.4, "n": 4},
-                    {"band": 6.0, "mean_predicted": 5.8, "n": 6},
-                ],
-            },
-            "perturbations": {"repeat_paragraph": {"share_raised": 0.0}, "shuffle_sentences": {"share_raised": 0.02}},
-        },
-    )
+def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client, small_scorer):
+    scorer, held_out = small_scorer
+    metrics = json_safe(evaluation_metrics(scorer, held_out[:6]))  # what train_scorer_version stores
+    version = ModelVersion.objects.create(kind=ModelKind.SCORER, name="s1", artifact_path="x", metrics=metrics)
     page = staff_client.get(f"/models/{version.pk}/").content.decode()
-    for text in ["QWK", "0.58", "Pearson r", "repeat_paragraph", "share_raised", "0.02"]:
+    for text in [
+        "QWK",
+        "Pearson r",
+        "repeat_paragraph",
+        "raised_half_band_share",
+        floatformat(metrics["test"]["mae"], "-3"),
+    ]:
         assert text in page, text
     for chart in ["calibration", "per_band_mae", "confusion"]:
         assert f"/models/{version.pk}/{chart}.png" in page

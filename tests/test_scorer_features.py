@@ -1,8 +1,13 @@
-"""Spelling and word-frequency features, on hand-counted sentences."""
+"""Spelling and word-frequency features on hand-counted sentences; more misspellings never raise a scorer's band."""
 
+import random
+
+import numpy as np
 import pytest
 
-from rl.scorer.features import HAND_FEATURES, MONOTONE, hand_features
+from rl.corruptions import corrupt_spelling
+from rl.metrics import round_to_half_band
+from rl.scorer.features import hand_features
 
 QUESTION = "Some people think children should learn a foreign language at school. Discuss."
 
@@ -30,7 +35,27 @@ def test_rare_words_lower_the_mean_word_frequency():
     assert rare["rare_word_share"] > plain["rare_word_share"]
 
 
-def test_more_misspellings_never_raise_the_band():
-    for name in ("misspelt_share", "distinct_misspelt_share", "unknown_word_share"):
-        assert name in HAND_FEATURES
-        assert MONOTONE[name] == -1
+def misspelt(essay: str, n: int, rng: random.Random) -> str:
+    """The essay with n more spelling errors (rl.corruptions: common misspellings and typos in long words)."""
+    for _ in range(n):
+        essay = corrupt_spelling(essay, rng) or essay
+    return essay
+
+
+MISSPELLINGS = (0, 4, 12, 24)  # cumulative: each level keeps the errors of the one before and adds more
+
+
+def test_more_misspellings_never_raise_the_band(small_scorer):
+    scorer, held_out = small_scorer
+    for record in held_out[:12]:
+        rng, texts = random.Random(0), [record.essay]
+        for before, after in zip(MISSPELLINGS, MISSPELLINGS[1:], strict=False):
+            texts.append(misspelt(texts[-1], after - before, rng))
+        shares = [hand_features(record.question, text)["misspelt_share"] for text in texts]
+        assert shares == sorted(set(shares)), shares  # each level really has more misspelt words
+        bands = np.array([p.band for p in scorer.predict([record.question] * len(texts), texts)])
+        # The band the product reports (rounded to half bands) never rises; the unrounded prediction may move up by
+        # a hair (its embedding members are not constrained) but the heaviest level is clearly lower.
+        assert np.all(np.diff(round_to_half_band(bands)) <= 0), (record.essay[:60], bands)
+        assert np.all(np.diff(bands) <= 0.05), (record.essay[:60], bands)
+        assert bands[-1] < bands[0] - 0.1, (record.essay[:60], bands)

@@ -20,6 +20,18 @@ def test_qwk_hand_computed_three_essays():
     assert quadratic_weighted_kappa([4.0, 5.0, 6.0], [4.0, 6.0, 6.0]) == pytest.approx(0.8)
 
 
+def test_qwk_hand_computed_four_essays():
+    # Indices: true 10, 10, 12, 14; predicted 10, 12, 12, 12. Observed weighted disagreement (in units of
+    # (i - j)^2, the 1/18^2 cancels): 4 + 4 = 8. Marginals rows {10: 2, 12: 1, 14: 1}, columns {10: 1, 12: 3};
+    # expected = sum r_i c_j (i - j)^2 / 4 = (2*3*4 + 1*1*4 + 1*1*16 + 1*3*4) / 4 = 14. QWK = 1 - 8/14 = 3/7.
+    assert quadratic_weighted_kappa([5.0, 5.0, 6.0, 7.0], [5.0, 6.0, 6.0, 6.0]) == pytest.approx(3 / 7)
+
+
+def test_qwk_with_everything_on_one_band_is_one_and_empty_is_nan():
+    assert quadratic_weighted_kappa([6.0, 6.0], [6.1, 5.9]) == 1.0
+    assert np.isnan(quadratic_weighted_kappa([], []))
+
+
 def test_qwk_of_a_constant_prediction_is_zero():
     assert quadratic_weighted_kappa([4.0, 5.0], [5.0, 5.0]) == pytest.approx(0.0)
 

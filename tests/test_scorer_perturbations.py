@@ -4,10 +4,9 @@ import random
 from collections import Counter
 
 import numpy as np
-import pytest
 
 from rl.data import load_training_set
-from rl.scorer import ScorerConfig, perturbation_report, train_scorer
+from rl.scorer import perturbation_report
 from rl.scorer.features import HAND_FEATURES, hand_features, join_paragraphs, loose_paragraphs, split_sentences
 from rl.scorer.guard import Guard
 from rl.scorer.perturbations import (
@@ -96,13 +95,6 @@ def test_topic_shares_pay_only_beyond_every_training_essay():
     beyond = guard.penalties(np.array([[0.0, 0.4, 0.4], [0.0, 0.5, 0.5], [0.1, 0.0, 0.0]]), names)
     assert 0 < beyond[0] < beyond[1]  # more off-topic text never pays less
     assert beyond[2] > 0  # the most repetitive training essay is past the repetition threshold
-
-
-@pytest.fixture(scope="module")
-def small_scorer():
-    records, _ = load_training_set()
-    config = ScorerConfig(cv_folds=0, seeds=(0,), pca_components=8, lgbm_estimators=60)
-    return train_scorer(records[::12], config), records[1::40]
 
 
 def test_gaming_perturbations_do_not_raise_the_band(small_scorer):

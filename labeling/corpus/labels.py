@@ -1,11 +1,14 @@
 """Human labels as training data: consensus bands per text and preference pairs.
 
 Filled in by the rater workspace (approved ratings only); the exporters and the scorer/rewriter training read it.
+The consensus band of a text is `consensus_band` over its approved ratings: the one definition the product uses (the
+staff agreement page shows it too, beside a "provisional" band that also counts pending ratings).
 Ratings of test-split essays are left out unless asked for: the test split is the benchmark and must stay unseen by
 training (the evaluation of a round may include them to measure M with human bands).
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +41,14 @@ class PreferencePair:
     essay_id: int
     rewrite_id: int
     round_number: int | None
+
+
+def consensus_band(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
+    """The consensus band of one text from its raters' bands: the mean; with weights (rater reliability), the
+    weighted mean. Over approved ratings it is the product's consensus (consensus_human_labels)."""
+    if weights is None:
+        return sum(values) / len(values)
+    return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
 
 
 def approved_ratings(round_number: int | None = None, include_test: bool = False):
@@ -84,14 +95,14 @@ def human_band_labels(round_number: int | None = None, include_test: bool = Fals
 def consensus_human_labels(round_number: int | None = None) -> dict[tuple[int, int | None], dict]:
     """Mean approved human band per text: (essay_id, rewrite_id or None) -> {question, text, band, n, rounds}."""
     grouped: dict[tuple[int, int | None], dict] = {}
-    bands: dict[tuple[int, int | None], list[Decimal]] = defaultdict(list)
+    bands: dict[tuple[int, int | None], list[float]] = defaultdict(list)
     for label in human_band_labels(round_number):
         key = (label.essay_id, label.rewrite_id)
         entry = grouped.setdefault(key, {"question": label.question, "text": label.text, "rounds": set()})
         entry["rounds"].add(label.round_number)
-        bands[key].append(label.band)
+        bands[key].append(float(label.band))
     for key, entry in grouped.items():
-        entry["band"] = float(sum(bands[key]) / len(bands[key]))
+        entry["band"] = consensus_band(bands[key])
         entry["n"] = len(bands[key])
     return grouped
 

@@ -6,7 +6,8 @@ faster than the minimum reading time (`actions.py`), agreement and rater quality
 payouts (`payments.py`), and their pages (`rater_views.py` for raters, `pair_view.py` for the marked changes of the
 pair page, `staff_views.py` for staff).
 
-May import: `labeling.models`, `labeling.roles`, `labeling.corpus`, and the torch-free `rl.metrics`, `rl.changes`,
-`rl.corruptions`, `rl.edits`, `rl.reward`. Nothing from `labeling.training`:
-training reads what raters produce through `labeling.corpus.labels`, and queues pairs through `batches.py`.
+May import: `labeling.models`, `labeling.roles`, `labeling.corpus`, `labeling.charts` (it loads matplotlib only when
+it draws), and the torch-free `rl.metrics`, `rl.changes`, `rl.corruptions`, `rl.edits`, `rl.reward`. Nothing from
+`labeling.training`: training reads what raters produce through `labeling.corpus.labels`, and queues pairs through
+`batches.py`.
 """

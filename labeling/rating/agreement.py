@@ -1,7 +1,10 @@
 """How far raters agree: Krippendorff's alpha (interval), QWK between raters, consensus bands, per-rater quality.
 
 A "unit" is one text (an original essay or one rewrite); its values are the bands different raters gave it. The pure
-functions take plain numbers; `agreement_report` reads the ratings (rejected ones excluded) from the database.
+functions take plain numbers; `agreement_report` reads the ratings (rejected ones excluded) from the database: alpha,
+QWK and the rater checks count pending ratings too (a reviewer needs them before approving), while a text's consensus
+band is the product's one (labels.consensus_band over approved ratings only) with a "provisional" band beside it that
+also counts pending ratings.
 Per-edit agreement has units too: one change of a rewrite, whose values are the raters' verdicts on it (nominal).
 """
 
@@ -14,6 +17,7 @@ from itertools import combinations
 from django.db.models import Sum
 
 from labeling.corpus.edit_labels import EditRow, edit_rows
+from labeling.corpus.labels import consensus_band
 from labeling.models import EditVerdict, Rating, RatingItem, ReviewStatus
 from rl.metrics import quadratic_weighted_kappa
 
@@ -77,13 +81,6 @@ def pairwise_qwk(units: Iterable[Sequence[float]]) -> float | None:
     return quadratic_weighted_kappa(first, second)
 
 
-def consensus_band(values: Sequence[float], weights: Sequence[float] | None = None) -> float:
-    """Mean band; with weights (rater reliability), the weighted mean."""
-    if weights is None:
-        return sum(values) / len(values)
-    return sum(v * w for v, w in zip(values, weights, strict=True)) / sum(weights)
-
-
 @dataclass(frozen=True)
 class FlagThresholds:
     min_ratings: int = 5  # fewer ratings: no speed or same-band flags
@@ -118,9 +115,11 @@ class RaterStats:
 class ConsensusRow:
     essay_id: int
     rewrite_id: int | None
-    band: float
-    n: int
-    spread: float  # max - min of the raters' bands
+    band: float | None  # the consensus: approved ratings only (None until one is approved)
+    n: int  # approved ratings
+    provisional: float  # the same mean over every non-rejected rating, pending ones included
+    provisional_n: int
+    spread: float  # max - min of the bands of the non-rejected ratings
     reference: float | None  # the trusted reference band of a gold original
 
 
@@ -156,6 +155,14 @@ class AgreementReport:
 
 def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def _consensus_of(rated: list[tuple[int, float]], rater_weights: Mapping[int, float] | None) -> float | None:
+    """consensus_band of (rater id, band) pairs, weighted by rater when weights are given; None for no pairs."""
+    if not rated:
+        return None
+    weights = [rater_weights.get(rater_id, 1.0) for rater_id, _ in rated] if rater_weights else None
+    return consensus_band([v for _, v in rated], weights)
 
 
 def rater_flags(stats: RaterStats, thresholds: FlagThresholds) -> list[str]:
@@ -220,7 +227,7 @@ def agreement_report(
         .order_by("pk")
     )
 
-    by_text: dict[TextKey, list[tuple[int, float]]] = defaultdict(list)
+    by_text: dict[TextKey, list[tuple[int, float, bool]]] = defaultdict(list)  # (rater, band, approved)
     stats: dict[int, RaterStats] = {}
     seconds: dict[int, list[int]] = defaultdict(list)
     bands_given: dict[int, list[float]] = defaultdict(list)
@@ -233,8 +240,9 @@ def agreement_report(
         s.active_seconds += r.active_seconds
         seconds[r.rater_id].append(r.active_seconds)
         original, rewrite = float(r.band_original), float(r.band_rewrite)
-        by_text[(r.item.essay_id, None)].append((r.rater_id, original))
-        by_text[(r.item.essay_id, r.item.rewrite_id)].append((r.rater_id, rewrite))
+        approved = r.review_status == ReviewStatus.APPROVED
+        by_text[(r.item.essay_id, None)].append((r.rater_id, original, approved))
+        by_text[(r.item.essay_id, r.item.rewrite_id)].append((r.rater_id, rewrite, approved))
         bands_given[r.rater_id] += [original, rewrite]
         bands_original.append(original)
         bands_rewrite.append(rewrite)
@@ -247,21 +255,23 @@ def agreement_report(
     consensus = []
     closeness: dict[int, list[float]] = defaultdict(list)
     for (essay_id, rewrite_id), entries in sorted(by_text.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        values = [v for _, v in entries]
-        weights = [rater_weights.get(rid, 1.0) for rid, _ in entries] if rater_weights else None
+        values = [v for _, v, _ in entries]
+        approved = [(rater_id, v) for rater_id, v, is_approved in entries if is_approved]
         consensus.append(
             ConsensusRow(
                 essay_id,
                 rewrite_id,
-                consensus_band(values, weights),
-                len(values),
-                max(values) - min(values),
-                references.get((essay_id, rewrite_id)),
+                band=_consensus_of(approved, rater_weights),
+                n=len(approved),
+                provisional=_consensus_of([(rater_id, v) for rater_id, v, _ in entries], rater_weights),
+                provisional_n=len(values),
+                spread=max(values) - min(values),
+                reference=references.get((essay_id, rewrite_id)),
             )
         )
         if len(entries) >= 2:
-            for i, (rater_id, value) in enumerate(entries):
-                others = [v for j, (_, v) in enumerate(entries) if j != i]
+            for i, (rater_id, value, _) in enumerate(entries):
+                others = [v for j, (_, v, _) in enumerate(entries) if j != i]
                 closeness[rater_id].append(abs(value - sum(others) / len(others)))
 
     gold_edits = gold_edit_results(ratings)
@@ -282,7 +292,7 @@ def agreement_report(
         s.held = held.get(rater_id, 0)
         s.flags = rater_flags(s, thresholds)
 
-    units = [[v for _, v in entries] for entries in by_text.values()]
+    units = [[v for _, v, _ in entries] for entries in by_text.values()]
     return AgreementReport(
         items=items.count(),
         ratings_needed=progress["needed"] or 0,

@@ -1,9 +1,9 @@
 """Staff pages of the rater workspace: batches and agreement, reviews, rater accounts, payouts.
 
-Charts are inline SVG drawn here (a few dozen shapes each), so the pages need no extra requests.
+The agreement page's charts are drawn by `labeling.charts` (matplotlib, loaded by the first such page, not at start-up)
+as SVG inlined in the page, so the page needs no extra requests.
 """
 
-from collections import Counter
 from dataclasses import dataclass
 
 from django import forms
@@ -14,11 +14,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
+from labeling import charts
 from labeling.models import (
     LedgerEntry,
     PayoutPeriod,
@@ -42,122 +42,6 @@ from .accounts import (
 from .actions import RatingRefused, approve_ratings, min_reading_seconds, reject_rating
 from .agreement import agreement_report
 from .payments import close_period, currency, payable_entries, payable_totals, payouts_csv
-
-HALF_BANDS = [i / 2 for i in range(19)]
-ORIGINAL_COLOUR, REWRITE_COLOUR = "#5b6478", "#2f5bea"
-
-
-# ---------------------------------------------------------------- charts
-
-
-@dataclass(frozen=True)
-class Frame:
-    """Plot area inside an SVG of width x height, with margins for axes."""
-
-    width: int = 520
-    height: int = 260
-    left: int = 44
-    right: int = 12
-    top: int = 26
-    bottom: int = 36
-
-    def x(self, fraction: float) -> float:
-        return self.left + fraction * (self.width - self.left - self.right)
-
-    def y(self, fraction: float) -> float:
-        return self.height - self.bottom - fraction * (self.height - self.top - self.bottom)
-
-
-def _svg(frame: Frame, body: list[str], label: str) -> SafeString:
-    return mark_safe(
-        f'<svg viewBox="0 0 {frame.width} {frame.height}" role="img" aria-label="{escape(label)}" '
-        f'style="width:100%;font:11px system-ui,sans-serif">' + "".join(body) + "</svg>"
-    )
-
-
-def band_histogram_svg(original: list[float], rewrite: list[float]) -> SafeString:
-    """Grouped bars per half band: how often raters gave each band to originals and to rewrites."""
-    frame = Frame()
-    counts = [Counter(original), Counter(rewrite)]
-    peak = max([1] + [c[b] for c in counts for b in HALF_BANDS])
-    slot = 1 / len(HALF_BANDS)
-    body = [f'<line x1="{frame.x(0)}" y1="{frame.y(0)}" x2="{frame.x(1)}" y2="{frame.y(0)}" stroke="#98a1b3"/>']
-    for tick in range(0, peak + 1, max(1, peak // 4)):
-        y = frame.y(tick / peak)
-        body.append(f'<line x1="{frame.x(0)}" y1="{y}" x2="{frame.x(1)}" y2="{y}" stroke="#eef0f5"/>')
-        body.append(f'<text x="{frame.left - 6}" y="{y + 4}" text-anchor="end" fill="#5b6478">{tick}</text>')
-    for i, band in enumerate(HALF_BANDS):
-        for j, (counter, colour) in enumerate(zip(counts, (ORIGINAL_COLOUR, REWRITE_COLOUR), strict=True)):
-            n = counter[band]
-            if n:
-                x0 = frame.x(i * slot + slot * (0.1 + 0.4 * j))
-                width = frame.x(slot * 0.4) - frame.x(0)
-                y = frame.y(n / peak)
-                body.append(
-                    f'<rect x="{x0:.1f}" y="{y:.1f}" width="{width:.1f}" height="{frame.y(0) - y:.1f}" '
-                    f'fill="{colour}"><title>band {band}: {n}</title></rect>'
-                )
-        if band == int(band):
-            body.append(
-                f'<text x="{frame.x((i + 0.5) * slot):.1f}" y="{frame.y(0) + 14}" text-anchor="middle" '
-                f'fill="#5b6478">{int(band)}</text>'
-            )
-    body.append(
-        f'<text x="{frame.x(0.5)}" y="{frame.height - 4}" text-anchor="middle" fill="#5b6478">band given</text>'
-        f'<rect x="{frame.x(0.02)}" y="4" width="10" height="10" fill="{ORIGINAL_COLOUR}"/>'
-        f'<text x="{frame.x(0.02) + 14}" y="13">originals ({len(original)})</text>'
-        f'<rect x="{frame.x(0.27)}" y="4" width="10" height="10" fill="{REWRITE_COLOUR}"/>'
-        f'<text x="{frame.x(0.27) + 14}" y="13">rewrites ({len(rewrite)})</text>'
-    )
-    return _svg(frame, body, "band distribution of originals and rewrites")
-
-
-def gold_scatter_svg(points: list[tuple[float, float, str]]) -> SafeString:
-    """Rater band (y) against the trusted reference band (x) on gold items; the diagonal is perfect agreement."""
-    frame = Frame(width=360, height=300, left=40, bottom=40)
-    lo, hi = 0.0, 9.0
-    if points:
-        values = [v for p in points for v in p[:2]]
-        lo, hi = max(0.0, min(values) - 1.0), min(9.0, max(values) + 1.0)
-    span = hi - lo or 1.0
-
-    def fx(v: float) -> float:
-        return frame.x((v - lo) / span)
-
-    def fy(v: float) -> float:
-        return frame.y((v - lo) / span)
-
-    body = [
-        f'<rect x="{frame.x(0)}" y="{frame.y(1)}" width="{frame.x(1) - frame.x(0)}" '
-        f'height="{frame.y(0) - frame.y(1)}" fill="#fafbfd" stroke="#dde1ea"/>',
-        f'<line x1="{fx(lo)}" y1="{fy(lo)}" x2="{fx(hi)}" y2="{fy(hi)}" stroke="#1e8e3e" stroke-dasharray="4 3"/>',
-    ]
-    tick = lo - lo % 1 + (1 if lo % 1 else 0)
-    while tick <= hi:
-        body.append(f'<text x="{fx(tick)}" y="{frame.y(0) + 14}" text-anchor="middle" fill="#5b6478">{tick:g}</text>')
-        body.append(f'<text x="{frame.left - 6}" y="{fy(tick) + 4}" text-anchor="end" fill="#5b6478">{tick:g}</text>')
-        tick += 1
-    # Many points share a grid position: size encodes how many.
-    stacked = Counter((reference, band) for reference, band, _ in points)
-    raters = {}
-    for reference, band, name in points:
-        raters.setdefault((reference, band), set()).add(name)
-    for (reference, band), n in stacked.items():
-        who = escape(", ".join(sorted(raters[(reference, band)])))
-        body.append(
-            f'<circle cx="{fx(reference):.1f}" cy="{fy(band):.1f}" r="{3 + min(n, 9) ** 0.5 * 2:.1f}" '
-            f'fill="{REWRITE_COLOUR}" fill-opacity=".55"><title>reference {reference}, rated {band}: {n} ({who})'
-            f"</title></circle>"
-        )
-    body.append(
-        f'<text x="{frame.x(0.5)}" y="{frame.height - 6}" text-anchor="middle" fill="#5b6478">reference band</text>'
-        f'<text transform="translate(11 {frame.y(0.5)}) rotate(-90)" text-anchor="middle" fill="#5b6478">'
-        f"rater band</text>"
-    )
-    if not points:
-        body.append(f'<text x="{frame.x(0.5)}" y="{frame.y(0.5)}" text-anchor="middle">no gold ratings yet</text>')
-    return _svg(frame, body, "rater band against reference band on gold items")
-
 
 # ---------------------------------------------------------------- batches and agreement
 
@@ -274,9 +158,9 @@ def staff_agreement(request):
                 "base": min_reading_seconds(0),
                 "per_change": min_reading_seconds(1) - min_reading_seconds(0),
             },
-            "histogram": band_histogram_svg(report.bands_original, report.bands_rewrite),
-            "scatter": gold_scatter_svg(report.gold_points),
-            "disputed": [row for row in spread if row.n >= 2][:25],
+            "histogram": mark_safe(charts.band_histogram_svg(report.bands_original, report.bands_rewrite)),
+            "scatter": mark_safe(charts.gold_scatter_svg(report.gold_points)),
+            "disputed": [row for row in spread if row.provisional_n >= 2][:25],
         },
     )
 

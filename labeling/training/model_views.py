@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from labeling import charts
 from labeling.models import ModelKind, ModelVersion, Promotion, ScorerTraining
 from labeling.roles import permission_required, staff_required
+from rl.metrics import HALF_BANDS
 
 from .rater_calibration import label_count
 from .round_figures import scorer_test_metrics
@@ -136,7 +137,7 @@ def _confusion(test: dict) -> tuple[list[str], list[list[int]]]:
     if not stored:
         return [], []
     if not labels:
-        labels = charts.HALF_BANDS if len(stored) == len(charts.HALF_BANDS) else list(range(len(stored)))
+        labels = [float(b) for b in HALF_BANDS] if len(stored) == len(HALF_BANDS) else list(range(len(stored)))
     used = [i for i in range(len(stored)) if sum(stored[i]) or sum(row[i] for row in stored)]
     low, high = min(used, default=0), max(used, default=len(stored) - 1)
     keep = range(low, high + 1)

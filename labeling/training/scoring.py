@@ -43,6 +43,20 @@ def test_records():
     return [LabelledEssay(e.question, e.text, float(e.band), f"published:{e.origin}") for e in essays]
 
 
+def evaluation_metrics(scorer, test: list[LabelledEssay], progress: ProgressFn | None = None) -> dict:
+    """What a scorer version stores about the test split: accuracy ("test") and the gaming report ("perturbations")."""
+    from rl.scorer import evaluate, perturbation_report  # loads torch, like the scorer it evaluates
+
+    # Its own stage in the progress: on the full test split this takes about a third of the training time.
+    report = progress or (lambda done, total, message="": None)
+    report(0, 2, f"evaluating on {len(test)} test essays")
+    accuracy = evaluate(scorer, test)
+    report(1, 2, f"gaming perturbations on {len(test)} test essays")
+    perturbations = perturbation_report(scorer, test)
+    report(2, 2, "evaluated")
+    return {"test": accuracy, "perturbations": perturbations}
+
+
 def train_scorer_version(
     config_overrides: dict | None = None,
     training_round=None,
@@ -53,7 +67,7 @@ def train_scorer_version(
 ) -> ModelVersion:
     """Train a scorer on everything approved so far, evaluate it on the test split, store it as a new version."""
     # Imported here, not at the top: rl.scorer loads torch (sentence embeddings), which the web process never needs.
-    from rl.scorer import ScorerConfig, evaluate, perturbation_report, train_scorer
+    from rl.scorer import ScorerConfig, train_scorer
 
     config = ScorerConfig(**(config_overrides or {}))
     records, snapshot = training_records(include_human=include_human, max_published=max_published)
@@ -64,13 +78,7 @@ def train_scorer_version(
     test = test_records()[:max_test] if max_test else test_records()
     metrics = {"train_seconds": (timezone.now() - started).total_seconds()}
     if test:
-        # Its own stage in the progress: on the full test split this takes about a third of the training time.
-        report = progress or (lambda done, total, message="": None)
-        report(0, 2, f"evaluating on {len(test)} test essays")
-        metrics["test"] = evaluate(scorer, test)
-        report(1, 2, f"gaming perturbations on {len(test)} test essays")
-        metrics["perturbations"] = perturbation_report(scorer, test)
-        report(2, 2, "evaluated")
+        metrics.update(evaluation_metrics(scorer, test, progress))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
     folder = Path(settings.ARTIFACTS_DIR) / "scorers" / stamp
     scorer.save(folder)

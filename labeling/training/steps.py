@@ -9,8 +9,8 @@ engine), which must start without them.
 from labeling.corpus.labels import consensus_human_labels
 from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
 from labeling.rating import batches
-from rl.config import recipe_from_dict
-from rl.reward import product_metric
+from rl.config import WARM_START, optimiser_of, recipe_from_dict, stages_of
+from rl.reward import half_band_metric, product_metric
 
 from . import rater_calibration
 from .jsonsafe import json_safe
@@ -91,7 +91,7 @@ def sft(context: StepContext) -> dict:
     from rl import train_sft  # loads torch: only in the worker that runs the step
 
     config = recipe(context)
-    if "sft" not in config.stage:
+    if WARM_START not in stages_of(config.stage):
         raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
     data = rater_training_data()
     result = train_sft.run(config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages)
@@ -105,7 +105,8 @@ def optimise_policy(context: StepContext) -> dict:
     sft_dir = step_metrics(context, "sft").get("run_dir")
     if sft_dir:
         config.policy = policy_spec_of_run(sft_dir)  # continue from the warm start
-    if config.stage == "dpo":
+    optimiser = optimiser_of(config.stage)
+    if optimiser == "dpo":
         from rl import train_dpo  # loads torch: only in the worker that runs the step
 
         data = rater_training_data()
@@ -116,7 +117,7 @@ def optimise_policy(context: StepContext) -> dict:
         result = train_dpo.run(
             config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages
         )
-    elif "rl" in config.stage:
+    elif optimiser == "rl":
         from rl import train_rl  # loads torch: only in the worker that runs the step
 
         _, scorer = round_scorer(context)
@@ -200,18 +201,7 @@ def evaluate(context: StepContext) -> dict:
         out = rewriter.rewrite([e.question for e in essays], [e.text for e in essays])
         results[label] = policy_figures(context, rewriter, [e.text for e in essays], out)
         context.progress(i + 1, len(candidates), f"{label}: M = {results[label]['m']:+.3f}")
-    new = results["new"]
-    summary = {
-        "m": new["m"],
-        "harm_share": new["harm_share"],
-        "good_small_share": new["good_small_share"],
-        "mean_chars_changed": new["mean_chars_changed"],
-        "baseline_m": results["baseline"]["m"],
-        "promoted_m": results.get("promoted", {}).get("m"),
-        "eval_essays": len(essays),
-        "judge": "round scorer",
-        "by_policy": results,
-    }
+    summary = evaluation_summary(results, len(essays))
     tr = context.training_round
     tr.refresh_from_db()
     tr.metrics = json_safe({**tr.metrics, **summary})
@@ -220,17 +210,35 @@ def evaluate(context: StepContext) -> dict:
     return {k: v for k, v in summary.items() if k != "by_policy"}
 
 
+def evaluation_summary(results: dict[str, dict], eval_essays: int) -> dict:
+    """What the evaluate step records on the round from each policy's figures ("new", "baseline", maybe "promoted")."""
+    new = results["new"]
+    return {
+        "m": new["m"],
+        "harm_share": new["harm_share"],
+        "good_small_share": new["good_small_share"],
+        "mean_chars_changed": new["mean_chars_changed"],
+        "baseline_m": results["baseline"]["m"],
+        "promoted_m": results.get("promoted", {}).get("m"),
+        "eval_essays": eval_essays,
+        "judge": "round scorer",
+        "by_policy": results,
+    }
+
+
+def scored_figures(before: list[float], after: list[float], changed: list[int]) -> dict:
+    """M and its parts from the scorer's bands before and after and the characters changed, and M at half bands."""
+    figures = product_metric(before, after, changed).as_dict()
+    figures["half_band_m"] = half_band_metric(before, after, changed).m
+    return figures
+
+
 def policy_figures(context: StepContext, rewriter, originals: list[str], out) -> dict:
     """M, and beside it what tells a fix from a harm: M at half bands, the share of changed sentences the edit
     verifier judges fixes, the policy edits it refused, and GLEU on a GEC set when settings.GEC_DIR names one."""
     from django.conf import settings
 
-    from rl.reward import half_band_metric
-
-    before, after = [r.band_before for r in out], [r.band_after for r in out]
-    changed = [r.chars_changed for r in out]
-    figures = product_metric(before, after, changed).as_dict()
-    figures["half_band_m"] = half_band_metric(before, after, changed).m
+    figures = scored_figures([r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out])
     if rewriter.settings.edit_verifier:
         from rl.verifier import rewrite_verdicts, verified_share
 

@@ -4,7 +4,7 @@ from labeling.models import ModelKind, ModelVersion
 from labeling.training.jsonsafe import json_safe
 from labeling.training.rewriting import rater_training_data
 from labeling.training.scoring import promoted_scorer
-from rl.config import RecipeError, load_recipe
+from rl.config import RecipeError, load_recipe, stages_of
 from rl.pipeline import run_recipe
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
             config = load_recipe(options["recipe"], options["set"])
         except RecipeError as exc:
             raise CommandError(str(exc)) from exc
-        stages = config.stage.split("+")
+        stages = stages_of(config.stage)
         scorer = None
         if "rl" in stages:
             try:
