@@ -179,3 +179,29 @@ class EssayDraw(models.Model):
 
     def __str__(self):
         return f"essay {self.essay_id} drawn by {self.training_round}"
+
+
+class HeldOutEvaluation(models.Model):
+    """A reference policy's figures on the fixed held-out set (the few-shot baseline, the promoted rewriter), kept so
+    that rounds with the same inputs reuse them instead of generating the same rewrites again.
+
+    `key` is a hash of everything the figures depend on (labeling/training/held_out_cache.py); `inputs` is what was
+    hashed, readable.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    policy = models.CharField(max_length=32, help_text="baseline or promoted")
+    inputs = models.JSONField(default=dict, blank=True)
+    figures = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="What computing it took.")
+    training_round = models.ForeignKey(
+        TrainingRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_out_evaluations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        where = f"round {self.training_round.number}" if self.training_round else "a deleted round"
+        return f"{self.policy} on the held-out set, computed by {where}"

@@ -100,10 +100,18 @@ def product_table(metrics: dict) -> list[dict]:
         ("promoted rewriter", by_policy.get("promoted")),
         ("new policy, human-judged", metrics.get("human")),
     ]
+    # Where the reference policies' figures came from: computed by this round, or reused from an earlier one.
+    sources = {"few-shot baseline": "baseline", "promoted rewriter": "promoted"}
     rows = []
     for label, figures in candidates:
         if isinstance(figures, dict) and any(key in figures for key, _ in PRODUCT_FIGURES):
-            rows.append({"label": label, "values": [figures.get(key) for key, _ in PRODUCT_FIGURES]})
+            source = (metrics.get("sources") or {}).get(sources.get(label, ""))
+            rows.append(
+                {
+                    "label": f"{label} ({source})" if source else label,
+                    "values": [figures.get(key) for key, _ in PRODUCT_FIGURES],
+                }
+            )
     return rows
 
 
