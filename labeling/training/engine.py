@@ -241,6 +241,7 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
                 context.set_metrics(**json_safe(result))
         except StepSkipped as skip:
             status = RoundStatus.SKIPPED
+            context.set_metrics(**json_safe({**skip.metrics, "skipped_reason": str(skip)}))
             context.log(f"skipped: {skip}")
         except StepSuperseded:
             status = None

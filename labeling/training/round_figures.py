@@ -131,6 +131,7 @@ def step_rows(training_round: TrainingRound) -> list[dict]:
                 "name": step.name,
                 "title": STEP_SPECS[step.name].title if step.name in STEP_SPECS else step.name,
                 "status": step.status,
+                "reason": step.metrics.get("skipped_reason", "") if step.status == RoundStatus.SKIPPED else "",
                 "done": done,
                 "total": total,
                 "percent": None if fraction is None else round(100 * fraction, 1),

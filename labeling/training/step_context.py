@@ -22,7 +22,13 @@ class StepSuperseded(Exception):
 
 
 class StepSkipped(Exception):
-    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer)."""
+    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer). The step is recorded
+    "skipped" with the message as its reason; `metrics` are kept on the step as a finished step's would be (an
+    SFT-only recipe's "Optimise the rewriter" names the warm start as the round's rewriter)."""
+
+    def __init__(self, reason: str, metrics: dict | None = None):
+        super().__init__(reason)
+        self.metrics = metrics or {}
 
 
 class StepContext:

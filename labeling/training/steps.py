@@ -125,6 +125,17 @@ def optimise_policy(context: StepContext) -> dict:
         raise StepSkipped(f"recipe stage is {config.stage!r}: nothing to optimise")
     run_dir = str(result.output_dir) if result else sft_dir
     metrics = result.metrics if result else step_metrics(context, "sft")
+    version = rewriter_version_of_run(context, config, run_dir, metrics)
+    if result is None:
+        raise StepSkipped(
+            f"recipe stage is {config.stage!r}: nothing to optimise after SFT; the warm start is the new rewriter",
+            metrics={"rewriter_version": version.pk, "run_dir": run_dir},
+        )
+    return {"rewriter_version": version.pk, "run_dir": run_dir}
+
+
+def rewriter_version_of_run(context: StepContext, config, run_dir: str, metrics: dict) -> ModelVersion:
+    """The rewriter version of a training run folder, registered once (a retried step finds it)."""
     version, _ = ModelVersion.objects.get_or_create(
         kind=ModelKind.REWRITER,
         artifact_path=run_dir,
@@ -136,7 +147,7 @@ def optimise_policy(context: StepContext) -> dict:
             "training_round": context.training_round,
         },
     )
-    return {"rewriter_version": version.pk, "run_dir": run_dir}
+    return version
 
 
 def round_rewriter(context: StepContext, version: ModelVersion | None):
@@ -164,6 +175,8 @@ def essays_to_rewrite(context: StepContext) -> list[Essay]:
 def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
     fresh = essays_to_rewrite(context)
+    if not fresh and not Rewrite.objects.filter(training_round=context.training_round).exists():
+        raise StepSkipped("no fresh pool essays left to rewrite (every one was drawn before): import more, split pool")
     rewriter = round_rewriter(context, version) if fresh else None
     if fresh:
         store_rewrites(
