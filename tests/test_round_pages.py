@@ -191,7 +191,8 @@ def test_status_json_reports_progress_eta_and_log(staff_client):
         status=RoundStatus.RUNNING,
         progress_done=5,
         progress_total=10,
-        started_at=now - timedelta(seconds=40),
+        started_at=now - timedelta(seconds=90),
+        progress_since=now - timedelta(seconds=40),  # this phase began 40 s ago at item 0
         heartbeat_at=now,
         worker="gpu1@host:123",
         attempts=1,
@@ -203,7 +204,7 @@ def test_status_json_reports_progress_eta_and_log(staff_client):
     step = data["steps"][0]
     assert step["name"] == "train_scorer" and step["title"] == "Retrain the scorer"
     assert (step["done"], step["total"], step["percent"]) == (5, 10, 50.0)
-    assert step["eta"] in {"40s", "41s"}  # half done after 40 s: as long again
+    assert step["eta"] in {"40s", "41s"}  # half of this phase done in 40 s: as long again
     assert step["worker"] == "gpu1@host:123" and step["attempts"] == 1
     assert step["log_tail"].splitlines() == [f"line {i}" for i in range(12, 20)]
     assert data["curve_version"] == 2

@@ -115,6 +115,10 @@ class RoundStep(models.Model):
     status = models.CharField(max_length=16, choices=RoundStatus.choices, default=RoundStatus.PENDING)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # Where the current phase of the progress (one total, counting up) began: the ETA is its measured rate,
+    # (done - base) items in (now - since), never a guess across phases of different speed.
+    progress_since = models.DateTimeField(null=True, blank=True)
+    progress_base = models.PositiveIntegerField(default=0)
     log = models.TextField(blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Final figures, and 'history': per-step curves.")
     worker = models.CharField(max_length=200, blank=True)

@@ -212,6 +212,8 @@ def claim_step(step_id: int) -> str | None:
         finished_at=None,
         progress_done=0,
         progress_total=0,
+        progress_since=None,
+        progress_base=0,
         attempts=F("attempts") + 1,
     )
     return token if claimed else None

@@ -122,9 +122,11 @@ def step_rows(training_round: TrainingRound) -> list[dict]:
         done, total = step.progress_done, step.progress_total
         fraction = done / total if total else None
         eta = None
-        if step.status == RoundStatus.RUNNING and step.started_at and total and 0 < done < total:
-            elapsed = (now - step.started_at).total_seconds()
-            eta = elapsed * (total - done) / done
+        measured = done - step.progress_base
+        if step.status == RoundStatus.RUNNING and step.progress_since and measured > 0 and done < total:
+            # The rate measured in this phase: items done since it began over the time they took.
+            elapsed = (now - step.progress_since).total_seconds()
+            eta = elapsed * (total - done) / measured
         log_lines = step.log.rstrip("\n").splitlines()
         rows.append(
             {
