@@ -3,8 +3,9 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from .models import Essay, ModelVersion, TrainingRound
+from .models import ModelVersion, TrainingRound
 from .roles import is_staff_member
+from .staff_home import getting_started
 
 
 def healthz(request):
@@ -18,9 +19,7 @@ def home(request):
     if not is_staff_member(request.user):
         return redirect("rater_home")
     context = {
-        "essay_counts": {
-            split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
-        },
+        "checklist": getting_started(),
         "rounds": TrainingRound.objects.all()[:5],
         "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
     }

@@ -33,7 +33,8 @@ class ModelVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.name}"
+        # Names made by the code already start with their kind ("scorer 2026..."): say it once.
+        return self.name if self.name.startswith(self.kind) else f"{self.kind} {self.name}"
 
     @classmethod
     def promoted(cls, kind: str) -> "ModelVersion | None":
