@@ -17,7 +17,10 @@ from kombu.exceptions import OperationalError
 from aes_site.celery import app
 from labeling.models import RoundStep, ScorerTraining
 
-from . import engine, scorer_trainings
+from . import engine, launch_checks, scorer_trainings
+
+# Registered on import: workers answer the launch form's question of what they can run (launch_checks.py).
+CONTROL_COMMANDS = [launch_checks.aes_capabilities]
 
 log = logging.getLogger(__name__)
 
