@@ -64,6 +64,8 @@ def make_round(number: int, status=RoundStatus.SUCCEEDED, metrics=None, config=N
     )
 
 
+# Long enough to be scored (the Score page refuses texts under 50 words).
+AN_ESSAY = "Some people think that cities should ban cars from their centres, and I partly agree with them. " * 4
 STAFF_PAGES = ["/rounds/", "/rounds/new/", "/rounds/1/", "/rounds/1/status.json", "/models/", "/score/"]
 
 
@@ -411,7 +413,7 @@ def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client):
 
 @pytest.mark.django_db
 def test_score_page_says_when_no_scorer_is_promoted(staff_client):
-    response = staff_client.post("/score/", {"question": "Q?", "essay": "Some essay text."})
+    response = staff_client.post("/score/", {"question": "Q?", "essay": AN_ESSAY})
     assert response.status_code == 200
     assert "No scorer is promoted yet" in response.content.decode()
 
@@ -428,7 +430,7 @@ def test_empty_models_and_score_pages_say_how_to_train_a_scorer(staff_client):
 def test_score_page_says_when_the_promoted_scorer_cannot_be_loaded(staff_client, tmp_path):
     # e.g. its folder was deleted, or it was saved in a format this code no longer reads
     ModelVersion.objects.create(kind=ModelKind.SCORER, name="gone", artifact_path=str(tmp_path / "gone")).promote()
-    response = staff_client.post("/score/", {"question": "Q?", "essay": "Some essay text."})
+    response = staff_client.post("/score/", {"question": "Q?", "essay": AN_ESSAY})
     assert response.status_code == 200
     page = response.content.decode()
     assert "scorer gone cannot be loaded" in page and "train_scorer --promote" in page
