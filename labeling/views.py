@@ -1,10 +1,22 @@
+from pathlib import Path
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from .models import Essay, ModelVersion, TrainingRound
+from .models import ModelVersion, TrainingRound
 from .roles import is_staff_member
+from .staff_home import getting_started
+
+FAVICON = Path(__file__).resolve().parent / "static" / "labeling" / "favicon.svg"
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page's <link rel=icon> says: the site's SVG icon."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def healthz(request):
@@ -18,9 +30,7 @@ def home(request):
     if not is_staff_member(request.user):
         return redirect("rater_home")
     context = {
-        "essay_counts": {
-            split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
-        },
+        "checklist": getting_started(),
         "rounds": TrainingRound.objects.all()[:5],
         "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
     }

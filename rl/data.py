@@ -127,14 +127,17 @@ def load_training_set(
 
 
 def read_scorer_csv(path: Path | str, below_4: str = "as_4") -> list[LabelledEssay]:
-    """Scored rows of a CSV in the scorer format `id, question, essay, score, timestamp, iteration, source`.
+    """Scored rows of a CSV in the scorer format `id, question, essay, score, timestamp, iteration, source` (the
+    project's exports add `below_4, split`: a true below_4 means the band is only known to be below 4, whatever the
+    score column says).
 
     Newlines inside essays are encoded as <NL> in that format. Rows without a score are skipped.
     """
     report = LoadReport()
     records = []
     for row in _read_rows(Path(path)):
-        band, weight = _band_or_none(row.get("score"), below_4, report)
+        flagged = str(row.get("below_4") or "").strip().lower() in {"true", "1", "yes"}
+        band, weight = _band_or_none("<4" if flagged else row.get("score"), below_4, report)
         if band is None:
             continue
         essay = row["essay"].replace(NEWLINE_TOKEN, "\n")

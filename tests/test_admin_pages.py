@@ -93,7 +93,7 @@ def test_admin_downloads_each_format(admin_client, data):
     disposition, body = download(admin_client, format="scorer_csv", split="train")
     assert 'filename="aes-scorer_csv-train.csv"' in disposition
     lines = body.decode().splitlines()
-    assert lines[0] == "id,question,essay,score,timestamp,iteration,source" and len(lines) == 3
+    assert lines[0] == "id,question,essay,score,timestamp,iteration,source,below_4,split" and len(lines) == 3
 
     _, body = download(admin_client, format="jsonl")
     assert len(body.decode().splitlines()) == 3  # the three essays with a band

@@ -61,10 +61,13 @@ def test_scorer_csv_has_exactly_the_seed_columns_and_one_line_per_record(corpus,
     output = tmp_path / "export.csv"
     exporters.export_dataset("scorer_csv", output)
     lines = output.read_text().splitlines()
-    assert lines[0] == "id,question,essay,score,timestamp,iteration,source"
+    assert lines[0] == "id,question,essay,score,timestamp,iteration,source,below_4,split"
     assert len(lines) == 1 + 4
-    assert any("Para one.<NL><NL>Para two" in line and ",6.5," in line for line in lines)
-    assert any(",<4," in line for line in lines)
+    [para] = [line for line in lines if "Para one.<NL><NL>Para two" in line]
+    assert ",6.5," in para and para.endswith(",false,train")
+    # A band known only as "below 4": a number in the score column, the flag beside it.
+    [weak] = [line for line in lines if "Weak essay." in line]
+    assert ",3.5," in weak and weak.endswith(",true,train") and "<4" not in weak
 
 
 def test_jsonl_keeps_the_split(corpus, tmp_path):
@@ -96,7 +99,7 @@ def test_parquet_has_typed_columns(corpus, tmp_path):
         "split",
     ]
     rows = {row["essay"]: row for row in table.to_pylist()}
-    assert rows["Weak essay."]["score"] is None and rows["Weak essay."]["below_4"] is True
+    assert rows["Weak essay."]["score"] == 3.5 and rows["Weak essay."]["below_4"] is True
     assert rows["Val essay, ünïcode."]["score"] == 9.0
 
 

@@ -66,6 +66,7 @@ def play_worker_first_half(training_round: TrainingRound) -> None:
         progress_done=3,
         progress_total=10,
         started_at=now - timedelta(seconds=30),
+        progress_since=now - timedelta(seconds=30),  # the training steps' phase began with the step
         heartbeat_at=now,
         attempts=1,
         worker="gpu1@box:1",

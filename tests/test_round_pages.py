@@ -93,6 +93,8 @@ def record_training_logs(step: RoundStep, logs: list[dict]) -> None:
         report(entry)
 
 
+# Long enough to be scored (the Score page refuses texts under 50 words).
+AN_ESSAY = "Some people think that cities should ban cars from their centres, and I partly agree with them. " * 4
 STAFF_PAGES = ["/rounds/", "/rounds/new/", "/rounds/1/", "/rounds/1/status.json", "/models/", "/score/"]
 
 
@@ -220,7 +222,8 @@ def test_status_json_reports_progress_eta_and_log(staff_client):
         status=RoundStatus.RUNNING,
         progress_done=5,
         progress_total=10,
-        started_at=now - timedelta(seconds=40),
+        started_at=now - timedelta(seconds=90),
+        progress_since=now - timedelta(seconds=40),  # this phase began 40 s ago at item 0
         heartbeat_at=now,
         worker="gpu1@host:123",
         attempts=1,
@@ -232,7 +235,7 @@ def test_status_json_reports_progress_eta_and_log(staff_client):
     step = data["steps"][0]
     assert step["name"] == "train_scorer" and step["title"] == "Retrain the scorer"
     assert (step["done"], step["total"], step["percent"]) == (5, 10, 50.0)
-    assert step["eta"] in {"40s", "41s"}  # half done after 40 s: as long again
+    assert step["eta"] in {"40s", "41s"}  # half of this phase done in 40 s: as long again
     assert step["worker"] == "gpu1@host:123" and step["attempts"] == 1
     assert step["log_tail"].splitlines() == [f"line {i}" for i in range(12, 20)]
     assert data["curve_version"] == 2
@@ -421,7 +424,7 @@ def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client, smal
 
 @pytest.mark.django_db
 def test_score_page_says_when_no_scorer_is_promoted(staff_client):
-    response = staff_client.post("/score/", {"question": "Q?", "essay": "Some essay text."})
+    response = staff_client.post("/score/", {"question": "Q?", "essay": AN_ESSAY})
     assert response.status_code == 200
     assert "No scorer is promoted yet" in response.content.decode()
 
@@ -438,7 +441,7 @@ def test_empty_models_and_score_pages_say_how_to_train_a_scorer(staff_client):
 def test_score_page_says_when_the_promoted_scorer_cannot_be_loaded(staff_client, tmp_path):
     # e.g. its folder was deleted, or it was saved in a format this code no longer reads
     ModelVersion.objects.create(kind=ModelKind.SCORER, name="gone", artifact_path=str(tmp_path / "gone")).promote()
-    response = staff_client.post("/score/", {"question": "Q?", "essay": "Some essay text."})
+    response = staff_client.post("/score/", {"question": "Q?", "essay": AN_ESSAY})
     assert response.status_code == 200
     page = response.content.decode()
     assert "scorer gone cannot be loaded" in page and "train_scorer --promote" in page

@@ -1,10 +1,15 @@
 """Export the labelled essays for training: the scorer format (CSV, JSONL, Parquet) and TRL DPO pairs.
 
-Scorer rows are the essays with a reference band plus every approved human band label (labels.py), with
-``iteration`` = the round number (0 for reference bands) and ``source`` naming the dataset or the rater and round.
-A band known only as "below 4" is written as the score "<4" (CSV, JSONL) or as a null score with ``below_4`` true
-(Parquet); the importer reads "<4" back. In the CSV, newlines inside texts are written as "<NL>" so every record is
-one line, as in the seed format; the importer decodes them. Files are written to a temporary file and renamed.
+What an export holds depends on whether a round is given. Without one (the whole dataset): every essay with a
+reference band (every split, test included, each row naming its split) plus every approved human band label. With a
+round (the round page's buttons, `--round N`): the approved human labels of that round's pairs only, never the
+published essays. Human labels never include test-split essays. ``iteration`` = the round number (0 for reference
+bands), ``source`` names the dataset or the rater and round, ``split`` the essay's split.
+
+A band known only as "below 4" is written as the score 3.5 (the highest band below 4) with ``below_4`` true, so the
+score column is always a number and the flag says the exact band is unknown; the importer reads the flag back (and
+still reads the "<4" of older files). In the CSV, newlines inside texts are written as "<NL>" so every record is one
+line, as in the seed format; the importer decodes them. Files are written to a temporary file and renamed.
 """
 
 import csv
@@ -27,9 +32,9 @@ from . import labels
 from .edit_exports import write_edits_csv, write_edits_dpo
 from .formats import NEWLINE_TOKEN
 
-SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source"]
+SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source", "below_4", "split"]
 DPO_COLUMNS = ["prompt", "chosen", "rejected"]
-BELOW_4 = "<4"
+BELOW_4_SCORE = Decimal("3.5")  # written for a band known only as "below 4", beside below_4 = true
 
 
 @dataclass(frozen=True)
@@ -45,15 +50,18 @@ class ScorerRow:
     split: str
 
     @property
-    def score(self) -> str:
-        return BELOW_4 if self.below_4 else f"{self.band:.1f}"
+    def score(self) -> float:
+        return float(BELOW_4_SCORE if self.below_4 else self.band)
 
 
 def scorer_rows(round_number: int | None = None, split: str | None = None) -> list[ScorerRow]:
-    """Reference-band essays, then human band labels (of one round when given); only essays of ``split`` if given."""
+    """Without a round: reference-band essays, then every approved human band label. With a round: that round's
+    human band labels only. Only essays of ``split`` if given."""
     essays = Essay.objects.filter(Q(band__isnull=False) | Q(band_below_4=True)).select_related("prompt").order_by("pk")
     if split:
         essays = essays.filter(split=split)
+    if round_number is not None:
+        essays = essays.none()
     rows = [
         ScorerRow(
             id=f"essay-{essay.pk}",
@@ -105,10 +113,12 @@ def write_scorer_csv(path: Path, round_number: int | None, split: str | None) ->
                     row.id,
                     encode_newlines(row.question),
                     encode_newlines(row.essay),
-                    row.score,
+                    f"{row.score:.1f}",
                     row.timestamp,
                     row.iteration,
                     row.source,
+                    "true" if row.below_4 else "false",
+                    row.split,
                 ]
             )
     return len(rows)
@@ -122,10 +132,11 @@ def write_jsonl(path: Path, round_number: int | None, split: str | None) -> int:
                 "id": row.id,
                 "question": row.question,
                 "essay": row.essay,
-                "score": row.score if row.below_4 else float(row.band),
+                "score": row.score,
                 "timestamp": row.timestamp,
                 "iteration": row.iteration,
                 "source": row.source,
+                "below_4": row.below_4,
                 "split": row.split,
             }
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -153,7 +164,7 @@ def write_parquet(path: Path, round_number: int | None, split: str | None) -> in
         "id": [row.id for row in rows],
         "question": [row.question for row in rows],
         "essay": [row.essay for row in rows],
-        "score": [None if row.below_4 else float(row.band) for row in rows],
+        "score": [row.score for row in rows],
         "below_4": [row.below_4 for row in rows],
         "timestamp": [row.timestamp for row in rows],
         "iteration": [row.iteration for row in rows],
@@ -189,14 +200,24 @@ class ExportFormat:
 
 FORMATS = {
     "scorer_csv": ExportFormat(
-        "scorer_csv", "csv", "text/csv", write_scorer_csv, "Scorer format CSV (id, question, essay, score, ...)"
+        "scorer_csv",
+        "csv",
+        "text/csv",
+        write_scorer_csv,
+        "Band labels, scorer format CSV (id, question, essay, score, timestamp, iteration, source, below_4, split)",
     ),
-    "jsonl": ExportFormat("jsonl", "jsonl", "application/jsonl", write_jsonl, "Scorer format, one JSON object a line"),
+    "jsonl": ExportFormat(
+        "jsonl", "jsonl", "application/jsonl", write_jsonl, "Band labels, scorer format, one JSON object a line"
+    ),
     "parquet": ExportFormat(
-        "parquet", "parquet", "application/vnd.apache.parquet", write_parquet, "Scorer format as Parquet"
+        "parquet", "parquet", "application/vnd.apache.parquet", write_parquet, "Band labels, scorer format as Parquet"
     ),
     "dpo": ExportFormat(
-        "dpo", "parquet", "application/vnd.apache.parquet", write_dpo, "TRL DPO pairs (prompt, chosen, rejected)"
+        "dpo",
+        "parquet",
+        "application/vnd.apache.parquet",
+        write_dpo,
+        "TRL DPO pairs of whole essays (prompt, chosen, rejected) from the raters' preferences",
     ),
     # The raters' per-change verdicts: edit_exports.py.
     "edits": ExportFormat(

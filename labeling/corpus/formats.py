@@ -20,6 +20,7 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_ESSAY_CHARS = 50_000
 # The seed scorer format wrote newlines inside essays as this token.
 NEWLINE_TOKEN = "<NL>"
+TRUE_WORDS = {"true", "1", "yes"}
 # A text decoded with "surrogateescape" carries undecodable bytes as these code points.
 UNDECODABLE = re.compile("[\udc80-\udcff]")
 
@@ -241,6 +242,9 @@ def parse_record(line: int, record: dict, fmt: ImportFormat, forced_split: str |
             band, below_4 = parse_band(record[fmt.band_column])
         except BandError as error:
             raise RowError(str(error)) from None
+        # The scorer format's flag: the score beside it (3.5) stands for "below 4", the exact band unknown.
+        if fmt.name in ("scorer_csv", "jsonl") and str(record.get("below_4", "")).strip().lower() in TRUE_WORDS:
+            band, below_4 = None, True
         if fmt.scored and band is None and not below_4:
             raise RowError(f"missing band ({fmt.band_column} is empty)")
 

@@ -39,7 +39,8 @@ class ModelVersion(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} {self.name}"
+        # Names made by the code already start with their kind ("scorer 2026..."): say it once.
+        return self.name if self.name.startswith(self.kind) else f"{self.kind} {self.name}"
 
     def rater_calibration_text(self, labels_now: int | None = None) -> str:
         """What the stored rater calibration does, in a line for staff pages. labels_now: texts with approved
@@ -137,6 +138,10 @@ class RoundStep(models.Model):
     status = models.CharField(max_length=16, choices=RoundStatus.choices, default=RoundStatus.PENDING)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
+    # Where the current phase of the progress (one total, counting up) began: the ETA is its measured rate,
+    # (done - base) items in (now - since), never a guess across phases of different speed.
+    progress_since = models.DateTimeField(null=True, blank=True)
+    progress_base = models.PositiveIntegerField(default=0)
     log = models.TextField(blank=True)
     metrics = models.JSONField(default=dict, blank=True, help_text="Final figures, and 'history': per-step curves.")
     worker = models.CharField(max_length=200, blank=True)
@@ -201,3 +206,29 @@ class EssayDraw(models.Model):
 
     def __str__(self):
         return f"essay {self.essay_id} drawn by {self.training_round}"
+
+
+class HeldOutEvaluation(models.Model):
+    """A reference policy's figures on the fixed held-out set (the few-shot baseline, the promoted rewriter), kept so
+    that rounds with the same inputs reuse them instead of generating the same rewrites again.
+
+    `key` is a hash of everything the figures depend on (labeling/training/held_out_cache.py); `inputs` is what was
+    hashed, readable.
+    """
+
+    key = models.CharField(max_length=64, unique=True)
+    policy = models.CharField(max_length=32, help_text="baseline or promoted")
+    inputs = models.JSONField(default=dict, blank=True)
+    figures = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(default=0.0, help_text="What computing it took.")
+    training_round = models.ForeignKey(
+        TrainingRound, null=True, blank=True, on_delete=models.SET_NULL, related_name="held_out_evaluations"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        where = f"round {self.training_round.number}" if self.training_round else "a deleted round"
+        return f"{self.policy} on the held-out set, computed by {where}"

@@ -212,6 +212,8 @@ def claim_step(step_id: int) -> str | None:
         finished_at=None,
         progress_done=0,
         progress_total=0,
+        progress_since=None,
+        progress_base=0,
         attempts=F("attempts") + 1,
     )
     return token if claimed else None
@@ -241,6 +243,7 @@ def run_step(step_id: int, then_advance: Callable[[int], None] = dispatch_advanc
                 context.set_metrics(**json_safe(result))
         except StepSkipped as skip:
             status = RoundStatus.SKIPPED
+            context.set_metrics(**json_safe({**skip.metrics, "skipped_reason": str(skip)}))
             context.log(f"skipped: {skip}")
         except StepSuperseded:
             status = None

@@ -14,6 +14,8 @@ from django.conf import settings
 from rl.config import RECIPES_DIR as DEFAULT_RECIPES_DIR
 from rl.config import RecipeError, load_recipe
 
+from . import launch_checks
+
 ROUND_PREFIX = "round."
 ALGORITHMS = [("", "recipe default"), ("grpo", "GRPO"), ("rloo", "RLOO"), ("dpo", "DPO")]
 
@@ -64,7 +66,13 @@ def round_config_from_form(recipe_path: str | Path, overrides: list[str]) -> dic
 
 
 def _section(stage: str) -> str:
-    return "dpo" if stage == "dpo" else "rl"
+    """The recipe section the steps, learning rate and batch size fields set: the stage that trains last."""
+    return {"dpo": "dpo", "sft": "sft"}.get(stage, "rl")
+
+
+# Fields a stage does not use: hidden on the page for such a recipe and ignored when posted anyway.
+UNUSED_FIELDS = {"sft": {"algorithm"}}
+SECTION_TITLES = {"sft": "SFT", "rl": "GRPO/RLOO", "dpo": "DPO"}
 
 
 class LaunchRoundForm(forms.Form):
@@ -107,7 +115,7 @@ class LaunchRoundForm(forms.Form):
         data = self.cleaned_data
         stage = self.recipe_stage(data["recipe"])
         result = []
-        algorithm = data.get("algorithm")
+        algorithm = data.get("algorithm") if "algorithm" not in UNUSED_FIELDS.get(stage, ()) else ""
         if algorithm == "dpo":
             result.append("stage=dpo")
             stage = "dpo"
@@ -142,9 +150,13 @@ class LaunchRoundForm(forms.Form):
         if self.errors or not cleaned.get("recipe"):
             return cleaned
         try:
-            self.config = round_config_from_form(self.recipes[cleaned["recipe"]], self.overrides())
+            config = round_config_from_form(self.recipes[cleaned["recipe"]], self.overrides())
         except RecipeError as error:
             raise forms.ValidationError(str(error)) from None
+        problem = launch_checks.model_load_error(config["policy"]["model"]) or launch_checks.worker_error(config)
+        if problem:
+            raise forms.ValidationError(f"This round cannot run here: {problem}")
+        self.config = config
         return cleaned
 
     def recipe_defaults(self) -> dict[str, dict]:
@@ -159,6 +171,9 @@ class LaunchRoundForm(forms.Form):
             section = getattr(recipe, _section(recipe.stage))
             algorithm = "dpo" if recipe.stage == "dpo" else recipe.rl.algorithm
             defaults[name] = {
+                "hidden": sorted(UNUSED_FIELDS.get(recipe.stage, ())),
+                "section": SECTION_TITLES[_section(recipe.stage)],
+                "expected": launch_checks.expected_duration(name),
                 "algorithm": algorithm.upper(),
                 "stage": recipe.stage,
                 "base_model": recipe.policy.model,

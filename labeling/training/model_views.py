@@ -1,6 +1,5 @@
 """Staff pages of model versions: the list with promote / roll back, a scorer's evaluation page, scoring an essay."""
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
@@ -15,6 +14,7 @@ from rl.metrics import HALF_BANDS
 
 from .rater_calibration import label_count
 from .round_figures import scorer_test_metrics
+from .score_page import MAX_ESSAY_CHARS, ScoreEssayForm, shown_band
 from .scorer_trainings import request_training, state_of
 from .scoring import ScorerUnavailable, load_scorer_version
 from .tasks import queue_scorer_training
@@ -218,11 +218,6 @@ def model_chart(request, pk: int, chart: str):
     return HttpResponse(png, content_type="image/png")
 
 
-class ScoreEssayForm(forms.Form):
-    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000)
-    essay = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), max_length=20000)
-
-
 @staff_required
 def score_essay(request):
     """Staff only: raters must never see a model's band.
@@ -242,7 +237,8 @@ def score_essay(request):
             except ScorerUnavailable as exc:
                 form.add_error(None, str(exc))
             else:
-                prediction = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
-    context = {"form": form, "version": version, "prediction": prediction}
+                predicted = scorer.predict([form.cleaned_data["question"]], [form.cleaned_data["essay"]])[0]
+                prediction = shown_band(predicted.band, predicted.uncertainty)
+    context = {"form": form, "version": version, "prediction": prediction, "max_chars": MAX_ESSAY_CHARS}
     context["rater_calibration"] = version.rater_calibration_text(label_count()) if version else ""
     return render(request, "models/score.html", context)

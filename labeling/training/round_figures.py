@@ -100,10 +100,18 @@ def product_table(metrics: dict) -> list[dict]:
         ("promoted rewriter", by_policy.get("promoted")),
         ("new policy, human-judged", metrics.get("human")),
     ]
+    # Where the reference policies' figures came from: computed by this round, or reused from an earlier one.
+    sources = {"few-shot baseline": "baseline", "promoted rewriter": "promoted"}
     rows = []
     for label, figures in candidates:
         if isinstance(figures, dict) and any(key in figures for key, _ in PRODUCT_FIGURES):
-            rows.append({"label": label, "values": [figures.get(key) for key, _ in PRODUCT_FIGURES]})
+            source = (metrics.get("sources") or {}).get(sources.get(label, ""))
+            rows.append(
+                {
+                    "label": f"{label} ({source})" if source else label,
+                    "values": [figures.get(key) for key, _ in PRODUCT_FIGURES],
+                }
+            )
     return rows
 
 
@@ -114,15 +122,18 @@ def step_rows(training_round: TrainingRound) -> list[dict]:
         done, total = step.progress_done, step.progress_total
         fraction = done / total if total else None
         eta = None
-        if step.status == RoundStatus.RUNNING and step.started_at and total and 0 < done < total:
-            elapsed = (now - step.started_at).total_seconds()
-            eta = elapsed * (total - done) / done
+        measured = done - step.progress_base
+        if step.status == RoundStatus.RUNNING and step.progress_since and measured > 0 and done < total:
+            # The rate measured in this phase: items done since it began over the time they took.
+            elapsed = (now - step.progress_since).total_seconds()
+            eta = elapsed * (total - done) / measured
         log_lines = step.log.rstrip("\n").splitlines()
         rows.append(
             {
                 "name": step.name,
                 "title": STEP_SPECS[step.name].title if step.name in STEP_SPECS else step.name,
                 "status": step.status,
+                "reason": step.metrics.get("skipped_reason", "") if step.status == RoundStatus.SKIPPED else "",
                 "done": done,
                 "total": total,
                 "percent": None if fraction is None else round(100 * fraction, 1),

@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import F, Value
+from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Concat
 from django.utils import timezone
 
@@ -22,7 +22,13 @@ class StepSuperseded(Exception):
 
 
 class StepSkipped(Exception):
-    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer)."""
+    """Raised by a step body that has nothing to do (e.g. no new labels for the scorer). The step is recorded
+    "skipped" with the message as its reason; `metrics` are kept on the step as a finished step's would be (an
+    SFT-only recipe's "Optimise the rewriter" names the warm start as the round's rewriter)."""
+
+    def __init__(self, reason: str, metrics: dict | None = None):
+        super().__init__(reason)
+        self.metrics = metrics or {}
 
 
 class StepContext:
@@ -37,6 +43,7 @@ class StepContext:
         self.training_round = step.training_round
         self.config = self.training_round.config
         self._last_cancel_check = 0.0
+        self._last_message = ""
 
     def _own_row(self):
         return RoundStep.objects.filter(pk=self.step.pk, claim_token=self.step.claim_token)
@@ -46,9 +53,20 @@ class StepContext:
         self._own_row().update(log=Concat(F("log"), Value(line)))
 
     def progress(self, done: int, total: int, message: str = "") -> None:
-        """Record progress; also the safe point where a cancel request takes effect."""
-        self._own_row().update(progress_done=done, progress_total=total)
-        if message:
+        """Record progress; also the safe point where a cancel request takes effect.
+
+        Another total, or a count that went back, starts a new phase: its clock and base count restart, so the ETA
+        is measured on this phase's items only. A message is logged when it differs from the previous one.
+        """
+        same_phase = Q(progress_total=total, progress_done__lte=done, progress_since__isnull=False)
+        self._own_row().update(
+            progress_done=done,
+            progress_total=total,
+            progress_since=Case(When(same_phase, then=F("progress_since")), default=Value(timezone.now())),
+            progress_base=Case(When(same_phase, then=F("progress_base")), default=Value(done)),
+        )
+        if message and message != self._last_message:
+            self._last_message = message
             self.log(message)
         self.check_cancel()
 

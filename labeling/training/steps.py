@@ -6,13 +6,17 @@ trl or peft are imported inside the bodies that need them: this module is import
 engine), which must start without them.
 """
 
+import time
+
+from django.conf import settings
+
 from labeling.corpus.labels import consensus_human_labels
 from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
 from labeling.rating import batches
 from rl.config import WARM_START, optimiser_of, recipe_from_dict, stages_of
 from rl.reward import half_band_metric, product_metric
 
-from . import rater_calibration
+from . import held_out_cache, rater_calibration
 from .jsonsafe import json_safe
 from .rewriting import (
     DEFAULT_EVAL_ESSAYS,
@@ -60,18 +64,19 @@ def round_scorer(context: StepContext):
 
 
 def train_scorer(context: StepContext) -> dict:
-    settings = context.config.get("scorer", {})
+    scorer_settings = context.config.get("scorer", {})
     promoted = ModelVersion.promoted(ModelKind.SCORER)
     human_ratings = sum(entry["n"] for entry in consensus_human_labels().values())
-    if promoted and promoted.data_snapshot.get("human_ratings", 0) == human_ratings and not settings.get("always"):
+    always = scorer_settings.get("always")
+    if promoted and promoted.data_snapshot.get("human_ratings", 0) == human_ratings and not always:
         raise StepSkipped(f"no new human labels since {promoted}; the round uses it")
     context.log(f"training a scorer on published bands plus {human_ratings} approved human ratings")
     version = train_scorer_version(
-        settings.get("config", {}),
+        scorer_settings.get("config", {}),
         training_round=context.training_round,
         progress=lambda done, total, message="": context.progress(done, total, message),
-        max_published=settings.get("max_published"),
-        max_test=settings.get("max_test"),
+        max_published=scorer_settings.get("max_published"),
+        max_test=scorer_settings.get("max_test"),
     )
     if promoted is None:
         # A round running at the same time may have promoted its own first scorer meanwhile: that one stays.
@@ -128,6 +133,17 @@ def optimise_policy(context: StepContext) -> dict:
         raise StepSkipped(f"recipe stage is {config.stage!r}: nothing to optimise")
     run_dir = str(result.output_dir) if result else sft_dir
     metrics = result.metrics if result else step_metrics(context, "sft")
+    version = rewriter_version_of_run(context, config, run_dir, metrics)
+    if result is None:
+        raise StepSkipped(
+            f"recipe stage is {config.stage!r}: nothing to optimise after SFT; the warm start is the new rewriter",
+            metrics={"rewriter_version": version.pk, "run_dir": run_dir},
+        )
+    return {"rewriter_version": version.pk, "run_dir": run_dir}
+
+
+def rewriter_version_of_run(context: StepContext, config, run_dir: str, metrics: dict) -> ModelVersion:
+    """The rewriter version of a training run folder, registered once (a retried step finds it)."""
     version, _ = ModelVersion.objects.get_or_create(
         kind=ModelKind.REWRITER,
         artifact_path=run_dir,
@@ -139,7 +155,7 @@ def optimise_policy(context: StepContext) -> dict:
             "training_round": context.training_round,
         },
     )
-    return {"rewriter_version": version.pk, "run_dir": run_dir}
+    return version
 
 
 def round_rewriter(context: StepContext, version: ModelVersion | None):
@@ -167,6 +183,8 @@ def essays_to_rewrite(context: StepContext) -> list[Essay]:
 def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
     fresh = essays_to_rewrite(context)
+    if not fresh and not Rewrite.objects.filter(training_round=context.training_round).exists():
+        raise StepSkipped("no fresh pool essays left to rewrite (every one was drawn before): import more, split pool")
     rewriter = round_rewriter(context, version) if fresh else None
     if fresh:
         store_rewrites(
@@ -186,43 +204,89 @@ def generate_rewrites(context: StepContext) -> dict:
 
 
 def evaluate(context: StepContext) -> dict:
-    """Scorer-judged M on the fixed held-out set: the new policy, the few-shot baseline, the promoted rewriter."""
+    """Scorer-judged M on the fixed held-out set: the new policy, the few-shot baseline, the promoted rewriter.
+
+    The baseline's and the promoted rewriter's figures are reused from an earlier round with the same inputs
+    (held_out_cache), so this step usually rewrites the held-out essays with the new policy only.
+    """
     essays = eval_essays(eval_count(context))
     if not essays:
         raise ValueError("no pool essays to evaluate on: import some (split pool) first")
     new_version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
     promoted = ModelVersion.promoted(ModelKind.REWRITER)
+    scorer_version, _ = round_scorer(context)
     candidates = [("new", new_version), ("baseline", None)]
     if promoted and promoted.pk != new_version.pk:
         candidates.append(("promoted", promoted))
-    results = {}
-    for i, (label, version) in enumerate(candidates):
+    batch = int(round_setting(context, "generation_batch", 4))
+    gec = {"dir": settings.GEC_DIR, "sentences": int(round_setting(context, "gec_sentences", 100))}
+    evaluate_settings = {"generation_batch": batch, "gec": gec if settings.GEC_DIR else None}
+    plans = []
+    for label, version in candidates:
+        inputs = None
+        if label != "new":
+            inputs = held_out_cache.evaluation_inputs(
+                label, version, recipe(context), scorer_version, essays, evaluate_settings
+            )
+        plans.append((label, version, inputs, held_out_cache.find(inputs) if inputs else None))
+    work = HeldOutWork(context, total=len(essays) * sum(1 for *_, cached in plans if cached is None))
+    results, sources = {}, {}
+    for label, version, inputs, cached in plans:
+        if cached is not None:
+            results[label], sources[label] = dict(cached.figures), held_out_cache.reused_note(cached)
+            context.log(f"{label}: M = {results[label]['m']:+.3f}, {sources[label]}")
+            continue
+        started = time.monotonic()
         rewriter = round_rewriter(context, version)
-        out = rewriter.rewrite([e.question for e in essays], [e.text for e in essays])
+        out = work.rewrite(label, rewriter, essays, batch)
         results[label] = policy_figures(context, rewriter, [e.text for e in essays], out)
-        context.progress(i + 1, len(candidates), f"{label}: M = {results[label]['m']:+.3f}")
-    summary = evaluation_summary(results, len(essays))
+        sources[label] = "computed"
+        if inputs is not None:
+            held_out_cache.store(inputs, json_safe(results[label]), context.training_round, time.monotonic() - started)
+        context.log(f"{label}: M = {results[label]['m']:+.3f}, computed in {time.monotonic() - started:.0f} s")
+    summary = evaluation_summary(results, len(essays), sources)
     tr = context.training_round
     tr.refresh_from_db()
     tr.metrics = json_safe({**tr.metrics, **summary})
     tr.save(update_fields=["metrics"])
     ModelVersion.objects.filter(pk=new_version.pk).update(metrics=json_safe({**new_version.metrics, "eval": summary}))
-    return {k: v for k, v in summary.items() if k != "by_policy"}
+    return {k: v for k, v in summary.items() if k not in {"by_policy", "sources"}}
 
 
-def evaluation_summary(results: dict[str, dict], eval_essays: int) -> dict:
-    """What the evaluate step records on the round from each policy's figures ("new", "baseline", maybe "promoted")."""
+class HeldOutWork:
+    """Rewrites held-out essays in small batches, counting essays across every policy the step computes, so the
+    progress (and the ETA drawn from it) is in essays, not in policies of very different cost."""
+
+    def __init__(self, context: StepContext, total: int):
+        self.context, self.total, self.done = context, total, 0
+
+    def rewrite(self, label: str, rewriter, essays: list[Essay], batch: int) -> list:
+        out = []
+        for start in range(0, len(essays), max(1, batch)):
+            chunk = essays[start : start + max(1, batch)]
+            out += rewriter.rewrite([e.question for e in chunk], [e.text for e in chunk])
+            self.done += len(chunk)
+            self.context.progress(self.done, self.total, f"{label}: rewrote {len(out)} of {len(essays)} essays")
+        return out
+
+
+def evaluation_summary(results: dict[str, dict], eval_essays: int, sources: dict[str, str] | None = None) -> dict:
+    """What the evaluate step records on the round from each policy's figures ("new", "baseline", maybe "promoted")
+    and where each came from ("computed", or reused from an earlier round's identical evaluation)."""
     new = results["new"]
+    sources = sources or dict.fromkeys(results, "computed")
     return {
         "m": new["m"],
         "harm_share": new["harm_share"],
         "good_small_share": new["good_small_share"],
         "mean_chars_changed": new["mean_chars_changed"],
         "baseline_m": results["baseline"]["m"],
+        "baseline_source": sources["baseline"],
         "promoted_m": results.get("promoted", {}).get("m"),
         "eval_essays": eval_essays,
         "judge": "round scorer",
         "by_policy": results,
+        "sources": sources,
     }
 
 
@@ -236,8 +300,6 @@ def scored_figures(before: list[float], after: list[float], changed: list[int]) 
 def policy_figures(context: StepContext, rewriter, originals: list[str], out) -> dict:
     """M, and beside it what tells a fix from a harm: M at half bands, the share of changed sentences the edit
     verifier judges fixes, the policy edits it refused, and GLEU on a GEC set when settings.GEC_DIR names one."""
-    from django.conf import settings
-
     figures = scored_figures([r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out])
     if rewriter.settings.edit_verifier:
         from rl.verifier import rewrite_verdicts, verified_share

@@ -19,7 +19,10 @@ from aes_site.celery import app
 from labeling.models import ModelKind, ModelVersion, RoundStep, ScorerTraining
 from labeling.rating.actions import ratings_approved
 
-from . import engine, rater_calibration, scorer_trainings
+from . import engine, launch_checks, rater_calibration, scorer_trainings
+
+# Registered on import: workers answer the launch form's question of what they can run (launch_checks.py).
+CONTROL_COMMANDS = [launch_checks.aes_capabilities]
 
 log = logging.getLogger(__name__)
 

@@ -28,5 +28,17 @@ class Command(BaseCommand):
             user_model.objects.create_superuser("admin", "admin@example.org", password)
             password_file.write_text(password + "\n")
             password_file.chmod(0o600)
-        password = password_file.read_text().strip() if password_file.exists() else "(changed by you)"
-        self.stdout.write(self.style.SUCCESS(f"Admin login: admin / {password}"))
+        password = password_file.read_text().strip() if password_file.exists() else ""
+        if password and admin is not None and not admin.check_password(password):
+            # Changed since bootstrap: the file would only keep an old secret and mislead; it goes.
+            password_file.unlink()
+            password = ""
+        if password:
+            self.stdout.write(self.style.SUCCESS(f"Admin login: admin / {password}"))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    "Admin login: admin (its password was changed since bootstrap and is not shown; "
+                    "forgotten? python manage.py changepassword admin)"
+                )
+            )

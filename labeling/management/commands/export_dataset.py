@@ -8,7 +8,8 @@ from labeling.models import Split, TrainingRound
 
 class Command(BaseCommand):
     help = (
-        "Export the labelled essays: scorer_csv, jsonl, parquet (reference bands plus approved human band labels), "
+        "Export the labelled essays: scorer_csv, jsonl, parquet (reference bands plus approved human band labels; with "
+        "--round, that round's human labels only), "
         "dpo (TRL prompt/chosen/rejected pairs, Parquet), edits (the raters' per-change verdicts, CSV) or edits_dpo "
         "(TRL pairs per sentence from those verdicts, Parquet). Written atomically."
     )
@@ -16,7 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", required=True, choices=list(FORMATS))
         parser.add_argument("--output", required=True, help="File to write (replaced atomically).")
-        parser.add_argument("--round", type=int, dest="round_number", help="Human labels of this round only.")
+        parser.add_argument(
+            "--round", type=int, dest="round_number", help="This round's human labels only (no reference bands)."
+        )
         parser.add_argument("--split", choices=Split.values, help="Only essays of this split (default: all).")
 
     def handle(self, *args, **options):
@@ -28,6 +31,3 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"cannot write {options['output']}: {error}") from None
         self.stdout.write(self.style.SUCCESS(f"wrote {count} rows ({options['format']}) to {options['output']}"))
-        if options["format"] == "scorer_csv" and options["split"] is None:
-            # The seed format has no split column: importing this file back would put every essay in one split.
-            self.stderr.write("note: scorer_csv has no split column and this file holds every split; use --split")

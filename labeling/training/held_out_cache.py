@@ -1,0 +1,98 @@
+"""Reference figures on the held-out set, computed once: the few-shot baseline (and the promoted rewriter) give the
+same M for every round with the same base model, scorer, generation settings and held-out essays, so a round's
+evaluate step reuses them (HeldOutEvaluation, keyed by a hash of exactly those inputs) and pays for the new policy's
+rewrites only.
+"""
+
+import dataclasses
+import hashlib
+import json
+from importlib import metadata
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+
+from labeling.models import Essay, HeldOutEvaluation, ModelVersion
+from rl.config import RecipeConfig
+from rl.policy_spec import PACKAGED_MODELS, PACKAGED_PREFIX, PolicySpec
+
+
+def base_model_identity(spec: PolicySpec, use_cpu: bool) -> dict:
+    """The weights a policy starts from: a packaged GGUF by package version and file, a folder by its absolute path,
+    else the Hugging Face id; with the loading options that change its outputs."""
+    identity = {"model": spec.model, "dtype": spec.dtype, "load_in_4bit": spec.load_in_4bit, "use_cpu": use_cpu}
+    if spec.model.startswith(PACKAGED_PREFIX):
+        package, gguf = PACKAGED_MODELS.get(spec.model[len(PACKAGED_PREFIX) :], ("", ""))
+        try:
+            version = metadata.version(package) if package else None
+        except metadata.PackageNotFoundError:
+            version = None
+        identity.update(package=package, package_version=version, gguf_file=gguf)
+    elif Path(spec.model).exists():
+        identity["path"] = str(Path(spec.model).resolve())
+    return identity
+
+
+def held_out_identity(essays: list[Essay]) -> dict:
+    """The held-out essays by id, and a hash of their questions and texts (an edited essay changes the key)."""
+    digest = hashlib.sha256()
+    for essay in essays:
+        digest.update(json.dumps([essay.pk, essay.question, essay.text]).encode())
+    return {"essay_ids": [e.pk for e in essays], "texts_sha256": digest.hexdigest()}
+
+
+def evaluation_inputs(
+    policy: str,
+    version: ModelVersion | None,
+    recipe: RecipeConfig,
+    scorer: ModelVersion,
+    essays: list[Essay],
+    evaluate_settings: dict,
+) -> dict:
+    """Everything a reference policy's figures depend on. version None: the few-shot baseline of the recipe's base
+    model (rewriting.rewriter_for turns few_shot on for it)."""
+    rewriter_settings = dataclasses.asdict(recipe.rewriter)
+    if version is None:
+        rewriter_settings["few_shot"] = True
+        policy_identity = {"base_model": base_model_identity(recipe.policy, recipe.use_cpu)}
+    else:
+        policy_identity = {"rewriter_version": version.pk, "artifact_path": version.artifact_path}
+    return {
+        "policy": policy,
+        **policy_identity,
+        "scorer_version": scorer.pk,
+        "scorer_path": scorer.artifact_path,
+        "rewriter_settings": rewriter_settings,
+        "seed": recipe.seed,
+        "evaluate_settings": evaluate_settings,
+        "held_out": held_out_identity(essays),
+    }
+
+
+def key_of(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find(inputs: dict) -> HeldOutEvaluation | None:
+    return HeldOutEvaluation.objects.filter(key=key_of(inputs)).select_related("training_round").first()
+
+
+def store(inputs: dict, figures: dict, training_round, seconds: float) -> HeldOutEvaluation:
+    """Keep computed figures; when a round running at the same time stored the same key first, theirs stays."""
+    try:
+        with transaction.atomic():
+            return HeldOutEvaluation.objects.create(
+                key=key_of(inputs),
+                policy=inputs["policy"],
+                inputs=json.loads(json.dumps(inputs, default=str)),
+                figures=figures,
+                seconds=seconds,
+                training_round=training_round,
+            )
+    except IntegrityError:
+        return HeldOutEvaluation.objects.get(key=key_of(inputs))
+
+
+def reused_note(evaluation: HeldOutEvaluation) -> str:
+    where = f"round {evaluation.training_round.number}" if evaluation.training_round else "a deleted round"
+    return f"reused from {where}"
