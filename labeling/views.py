@@ -3,7 +3,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from .models import Essay, ModelVersion, TrainingRound
+from .models import Essay, FirstBatch, ModelVersion, TrainingRound
 from .roles import is_staff_member
 
 
@@ -17,7 +17,9 @@ def healthz(request):
 def home(request):
     if not is_staff_member(request.user):
         return redirect("rater_home")
+    first_batch = FirstBatch.latest()
     context = {
+        "first_batch": first_batch.progress() if first_batch else None,
         "essay_counts": {
             split: Essay.objects.filter(split=split).count() for split in ("train", "val", "test", "pool")
         },

@@ -18,6 +18,7 @@ from .rating import (
 )
 from .training import (
     EssayDraw,
+    FirstBatch,
     ModelKind,
     ModelVersion,
     Promotion,
@@ -33,6 +34,7 @@ __all__ = [
     "EditVerdict",
     "Essay",
     "EssayDraw",
+    "FirstBatch",
     "LedgerEntry",
     "LedgerKind",
     "ModelKind",

@@ -16,9 +16,9 @@ from celery.signals import worker_ready
 from kombu.exceptions import OperationalError
 
 from aes_site.celery import app, queue_of
-from labeling.models import RoundStep, ScorerTraining
+from labeling.models import FirstBatch, RoundStep, ScorerTraining
 
-from . import engine, scorer_trainings
+from . import engine, first_batch, scorer_trainings
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,16 @@ def scorer_train(training_id: int) -> None:
 
 def queue_scorer_training(training: ScorerTraining) -> None:
     send(scorer_train, [training.pk], scorer_trainings.mark_dispatched(training))
+
+
+@shared_task(name="labeling.tasks.gpu_first_batch_essay", acks_late=True, ignore_result=True)
+def gpu_first_batch_essay(batch_id: int, essay_id: int) -> None:
+    """Rewrite one essay of the first batch and queue its pair for raters if it changed (first_batch.py)."""
+    log.info("first batch %s, essay %s: %s", batch_id, essay_id, first_batch.rewrite_essay(batch_id, essay_id))
+
+
+def queue_first_batch_essay(batch: FirstBatch, essay_id: int) -> None:
+    send(gpu_first_batch_essay, [batch.pk, essay_id])
 
 
 @shared_task(name="labeling.tasks.sweep", ignore_result=True)
