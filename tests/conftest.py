@@ -144,7 +144,7 @@ def celery_worker_factory(transactional_db):
     # would be redelivered later with ids of another test database.
     app.control.purge()
     with app.connection_for_write() as connection:
-        connection.default_channel.client.delete("celery", "default", "gpu", "unacked", "unacked_index")
+        connection.default_channel.client.delete("celery", "default", "gpu", "scorer", "unacked", "unacked_index")
     workers: list[CeleryWorker] = []
 
     def start(name: str = "w1", queues: str = "default,gpu,scorer") -> CeleryWorker:
