@@ -1,4 +1,4 @@
-"""`make run`: migrate, load the demo data once, then run Redis (if needed), a Celery worker and the web server.
+"""`make run`: migrate, load the demo data once, then run Redis (if needed), Celery workers and the web server.
 
 Ctrl-C stops them all. Everything lives under AES_DATA_DIR (default ./var), so a second run reuses it.
 """
@@ -24,6 +24,31 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
         except OSError:
             time.sleep(0.25)
     return False
+
+
+# One worker per queue (aes_site/celery.py), one task at a time each: a scorer training or the rating-queue work starts
+# at once even while a round step holds the "gpu" worker for an hour.
+WORKER_QUEUES = ("gpu", "scorer", "default")
+
+
+def worker_command(queue: str) -> list[str]:
+    concurrency = os.environ.get("AES_WORKER_CONCURRENCY", "1") if queue == "gpu" else "1"
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "aes_site",
+        "worker",
+        "-n",
+        f"{queue}@%h",
+        "-Q",
+        queue,
+        "--concurrency",
+        concurrency,
+        "--loglevel",
+        "INFO",
+    ]
 
 
 def beat_command(data_dir: Path) -> list[str]:
@@ -77,21 +102,8 @@ def main() -> int:
 
         host = os.environ.get("AES_HOST", "127.0.0.1")
         port = os.environ.get("AES_PORT", "8000")
-        worker = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "aes_site",
-            "worker",
-            "-Q",
-            "default,gpu",
-            "--concurrency",
-            os.environ.get("AES_WORKER_CONCURRENCY", "1"),
-            "--loglevel",
-            "INFO",
-        ]
-        children.append(("celery worker", subprocess.Popen(worker, cwd=REPO)))
+        for queue in WORKER_QUEUES:
+            children.append((f"celery worker ({queue})", subprocess.Popen(worker_command(queue), cwd=REPO)))
         children.append(("celery beat", subprocess.Popen(beat_command(data_dir), cwd=REPO)))
         web = subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"])
         children.append(("web server", web))

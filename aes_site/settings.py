@@ -193,6 +193,8 @@ RATING_CURRENCY = os.environ.get("AES_CURRENCY", "USD")
 RATING_ASSIGNMENT_MINUTES = int(os.environ.get("AES_ASSIGNMENT_MINUTES", "30"))
 RATING_DEFAULT_K = int(os.environ.get("AES_RATINGS_PER_ITEM", "2"))
 RATING_GOLD_SHARE = float(os.environ.get("AES_GOLD_SHARE", "0.10"))
+# Essays `bootstrap_demo` rewrites in the background so raters have pairs minutes after start-up (0: none).
+FIRST_BATCH_ESSAYS = int(os.environ.get("AES_FIRST_BATCH_ESSAYS", "20"))
 RATING_CRITERIA_ENABLED = env_bool("AES_RATING_CRITERIA", True)
 # A rating submitted in less active time than this, plus the time per change of the pair, is held: not paid until a
 # reviewer approves it.

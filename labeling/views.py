@@ -5,7 +5,7 @@ from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
-from .models import ModelVersion, TrainingRound
+from .models import FirstBatch, ModelVersion, TrainingRound
 from .roles import is_staff_member
 from .staff_home import getting_started
 
@@ -29,8 +29,10 @@ def healthz(request):
 def home(request):
     if not is_staff_member(request.user):
         return redirect("rater_home")
+    first_batch = FirstBatch.latest()
     context = {
         "checklist": getting_started(),
+        "first_batch": first_batch.progress() if first_batch else None,
         "rounds": TrainingRound.objects.all()[:5],
         "promoted": {kind: ModelVersion.promoted(kind) for kind in ("scorer", "rewriter")},
     }

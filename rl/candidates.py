@@ -232,3 +232,18 @@ def spell_check(sentence: str) -> str:
             pieces += [sentence[cursor : match.start()], _keep_case(word, suggestions[0])]
             cursor = match.end()
     return "".join(pieces) + sentence[cursor:]
+
+
+def likely_errors(text: str) -> int:
+    """A cheap count (no model) of errors a corrector would find: unknown words with a spelling suggestion, a lower-case
+    "i", sentences that start in lower case. Picks the essays worth correcting first."""
+    count = 0
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", text):
+        words = list(_WORD.finditer(sentence))
+        if words and words[0].group()[:1].islower():
+            count += 1
+        for index, match in enumerate(words):
+            word = match.group()
+            misspelt = (index == 0 or not word[:1].isupper()) and not is_known(word) and spelling_suggestions(word)
+            count += word == "i" or bool(misspelt)
+    return count

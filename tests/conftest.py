@@ -56,7 +56,7 @@ def database_url_for_subprocess() -> str:
 class CeleryWorker:
     """A real `celery worker` process on the test database and the test Redis."""
 
-    def __init__(self, name: str, queues: str = "default,gpu"):
+    def __init__(self, name: str, queues: str = "default,gpu,scorer"):
         self.name = name
         self.queues = queues
         self.proc: subprocess.Popen | None = None
@@ -144,10 +144,10 @@ def celery_worker_factory(transactional_db):
     # would be redelivered later with ids of another test database.
     app.control.purge()
     with app.connection_for_write() as connection:
-        connection.default_channel.client.delete("celery", "default", "gpu", "unacked", "unacked_index")
+        connection.default_channel.client.delete("celery", "default", "gpu", "scorer", "unacked", "unacked_index")
     workers: list[CeleryWorker] = []
 
-    def start(name: str = "w1", queues: str = "default,gpu") -> CeleryWorker:
+    def start(name: str = "w1", queues: str = "default,gpu,scorer") -> CeleryWorker:
         worker = CeleryWorker(name, queues).start()
         workers.append(worker)
         return worker

@@ -75,8 +75,9 @@ def test_bundled_demo_keeps_test_essays_out_of_other_splits_and_is_idempotent():
         ("tfcs", 1454, 0, 0),
         # 26 overlap test.csv, 72 val.csv, 4 repeat within the file (data/README.md).
         ("chillies", 389, 102, 0),
-        ("duwuonline", 1900, 12, 0),
+        ("duwuonline", 1873, 12, 0),  # and 27 Task 1 reports skipped
     ]
+    assert summaries[-1].task1_skipped == 27
     assert Essay.objects.filter(split="test").count() == 486
     test_hashes = set(Essay.objects.filter(split="test").values_list("text_hash", flat=True))
     assert not test_hashes & set(Essay.objects.exclude(split="test").values_list("text_hash", flat=True))
@@ -86,4 +87,4 @@ def test_bundled_demo_keeps_test_essays_out_of_other_splits_and_is_idempotent():
 
     again = import_bundled_demo()
     assert sum(s.imported for s in again) == 0
-    assert Essay.objects.count() == 486 + 1454 + 389 + 1900
+    assert Essay.objects.count() == 486 + 1454 + 389 + 1873

@@ -20,26 +20,26 @@ def staff_client(client, make_user):
 
 
 @pytest.fixture
-def gpu_queue():
-    """The gpu queue of the suite's Redis, emptied first; yields the raw messages in it on each call."""
+def scorer_queue():
+    """The scorer queue of the suite's Redis, emptied first; yields the raw messages in it on each call."""
     with app.connection_for_write() as connection:
         client = connection.default_channel.client
-        client.delete("gpu")
-        yield lambda: client.lrange("gpu", 0, -1)
-        client.delete("gpu")
+        client.delete("scorer")
+        yield lambda: client.lrange("scorer", 0, -1)
+        client.delete("scorer")
 
 
 def lose(message_id: str) -> None:
     """What a Redis that dies without saving does to a message: it is gone."""
     with app.connection_for_write() as connection:
         client = connection.default_channel.client
-        for raw in client.lrange("gpu", 0, -1):
+        for raw in client.lrange("scorer", 0, -1):
             if message_id.encode() in raw:
-                client.lrem("gpu", 0, raw)
+                client.lrem("scorer", 0, raw)
 
 
 @pytest.mark.django_db
-def test_a_double_click_queues_one_training(staff_client, gpu_queue, django_capture_on_commit_callbacks):
+def test_a_double_click_queues_one_training(staff_client, scorer_queue, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         first = staff_client.post("/models/train-scorer/", {"promote": "on"})
         second = staff_client.post("/models/train-scorer/", {"promote": "on"}, follow=True)
@@ -47,27 +47,27 @@ def test_a_double_click_queues_one_training(staff_client, gpu_queue, django_capt
     training = ScorerTraining.objects.get()
     assert training.status == RoundStatus.PENDING and training.promote and training.requested_by.username == "boss"
     assert "A scorer training is already queued" in second.content.decode()
-    assert len(gpu_queue()) == 1 and training.message_id.encode() in gpu_queue()[0]
+    assert len(scorer_queue()) == 1 and training.message_id.encode() in scorer_queue()[0]
 
 
 @pytest.mark.django_db
 def test_the_state_survives_redis_losing_its_data_and_the_sweep_sends_it_again(
-    staff_client, gpu_queue, settings, django_capture_on_commit_callbacks
+    staff_client, scorer_queue, settings, django_capture_on_commit_callbacks
 ):
     settings.ROUND_SWEEP_SECONDS = 0
     with django_capture_on_commit_callbacks(execute=True):
         staff_client.post("/models/train-scorer/")
     training = ScorerTraining.objects.get()
     lose(training.message_id)
-    assert gpu_queue() == []
+    assert scorer_queue() == []
 
     state = staff_client.get(f"/models/train-scorer/{training.pk}.json").json()
     assert state["state"] == "queued"
     tasks.sweep()
     training.refresh_from_db()
-    assert len(gpu_queue()) == 1 and training.message_id.encode() in gpu_queue()[0]
+    assert len(scorer_queue()) == 1 and training.message_id.encode() in scorer_queue()[0]
     tasks.sweep()  # it waits in its queue now: not sent a third time
-    assert len(gpu_queue()) == 1
+    assert len(scorer_queue()) == 1
 
     # Running, then its worker dies: the page shows its progress from the database, then the failure.
     ScorerTraining.objects.filter(pk=training.pk).update(

@@ -6,6 +6,6 @@ preference pairs), and the human labels as training data (`labels.py`: approved 
 their consensus, preference pairs; `edit_labels.py`: the raters' per-change verdicts per change, as sentence-level
 training data and as verdict-labelled edits).
 
-May import: `labeling.models`, `rl.text`, `rl.edit_verdicts`. Nothing from `labeling.rating` or `labeling.training`,
-which build on it.
+May import: `labeling.models`, `rl.text`, `rl.task_type`, `rl.edit_verdicts`. Nothing from `labeling.rating` or
+`labeling.training`, which build on it.
 """

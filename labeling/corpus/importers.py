@@ -2,7 +2,8 @@
 
 One file is one transaction: by default a single rejected row means nothing is imported (``skip_invalid`` imports
 the valid rows instead). Essays are deduplicated by normalised text against the file itself and the database, so
-importing a file twice adds nothing.
+importing a file twice adds nothing. Task 1 reports (describe a chart, rl/task_type.py) never enter the pool of
+essays to rewrite: they are skipped and counted in the summary.
 """
 
 from collections import Counter
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from labeling.models import Essay, Prompt, Split
+from rl.task_type import is_task1_report
 from rl.text import text_hash
 
 from .formats import (
@@ -46,6 +48,7 @@ class ImportSummary:
     rows: int = 0
     imported: int = 0
     duplicates: int = 0
+    task1_skipped: int = 0
     prompts_created: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
     split_counts: dict[str, int] = field(default_factory=dict)
@@ -64,6 +67,8 @@ class ImportSummary:
             f"{Path(self.path).name} ({self.format}): {verb} {self.imported}"
             f"{f' ({splits})' if splits else ''}, {self.duplicates} duplicate, {len(self.rejected)} rejected"
         )
+        if self.task1_skipped:
+            text += f", skipped {self.task1_skipped} Task 1 report{'s' if self.task1_skipped != 1 else ''}"
         if self.aborted:
             text += " - nothing imported because rows were rejected"
         return text
@@ -90,9 +95,14 @@ def import_file(
     for line, record in records:
         summary.rows += 1
         try:
-            parsed.append(parse_record(line, record, import_format, split, origin=f"{fmt_name}:{path.name}"))
+            row = parse_record(line, record, import_format, split, origin=f"{fmt_name}:{path.name}")
         except RowError as error:
             summary.rejected.append(RejectedRow(line, str(error)))
+            continue
+        if row.split == Split.POOL and is_task1_report(row.question, row.text):
+            summary.task1_skipped += 1
+        else:
+            parsed.append(row)
     try:
         with transaction.atomic():
             store_rows(parsed, summary, write=not (dry_run or summary.aborted))

@@ -18,6 +18,7 @@ from .rating import (
 )
 from .training import (
     EssayDraw,
+    FirstBatch,
     HeldOutEvaluation,
     ModelKind,
     ModelVersion,
@@ -35,6 +36,7 @@ __all__ = [
     "Essay",
     "EssayDraw",
     "HeldOutEvaluation",
+    "FirstBatch",
     "LedgerEntry",
     "LedgerKind",
     "ModelKind",

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from .corpus import Rewrite
+from .rating import RatingItem
+
 
 class ModelKind(models.TextChoices):
     SCORER = "scorer", "scorer"
@@ -232,3 +235,46 @@ class HeldOutEvaluation(models.Model):
     def __str__(self):
         where = f"round {self.training_round.number}" if self.training_round else "a deleted round"
         return f"{self.policy} on the held-out set, computed by {where}"
+
+
+class FirstBatch(models.Model):
+    """The pairs `make run` prepares so that raters have work minutes after start-up, before any round has run: a
+    few essays rewritten by the default rewriter, each pair queued as soon as it is ready (labeling/training/
+    first_batch.py). Its counts come from the rewrites and rating items themselves, so a retried essay counts once."""
+
+    RATING_BATCH_NAME = "First batch"
+
+    essay_ids = models.JSONField(default=list, help_text="The essays to rewrite, in order.")
+    errors = models.JSONField(default=dict, blank=True, help_text="essay id -> why its rewrite failed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"First batch {self.pk}"
+
+    @classmethod
+    def latest(cls) -> "FirstBatch | None":
+        return cls.objects.first()
+
+    def rewrites(self):
+        return Rewrite.objects.filter(essay_id__in=self.essay_ids, generation__first_batch=self.pk)
+
+    def progress(self) -> dict:
+        """{"total", "rewritten", "kept_original", "queued", "failed", "running"} for the pages."""
+        rewrites = self.rewrites()
+        rewritten = rewrites.count()
+        queued = RatingItem.objects.filter(
+            batch__name=self.RATING_BATCH_NAME, batch__training_round=None, rewrite__in=rewrites
+        ).count()
+        failed = len(self.errors)
+        return {
+            "total": len(self.essay_ids),
+            "rewritten": rewritten,
+            "kept_original": rewrites.filter(guard_applied=True).count(),
+            "queued": queued,
+            "failed": failed,
+            "running": self.finished_at is None and rewritten + failed < len(self.essay_ids),
+        }

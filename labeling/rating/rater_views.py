@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from labeling.models import Assignment, AssignmentStatus, LedgerKind, Rating, ReviewStatus
+from labeling.models import Assignment, AssignmentStatus, FirstBatch, LedgerKind, Rating, ReviewStatus
 from labeling.roles import rater_required
 from rl.changes import PairChanges, pair_changes
 
@@ -117,6 +117,17 @@ def earned_line(rating: Rating) -> str:
     return f"{earned:.2f}" + (" (pending review)" if rating.review_status == ReviewStatus.PENDING else "")
 
 
+def first_pairs_in_preparation() -> bool:
+    batch = FirstBatch.latest()
+    return batch is not None and batch.progress()["running"]
+
+
+def nothing_waiting_message() -> str:
+    if first_pairs_in_preparation():
+        return "Pairs are being prepared: the first ones appear here within minutes. Check again soon."
+    return "Nothing is waiting for you right now. Thank you!"
+
+
 @require_GET
 @rater_required
 def rater_home(request):
@@ -128,7 +139,8 @@ def rater_home(request):
     )
     context = {
         "current": current_assignment(rater),
-        "waiting": available_items(rater).count(),
+        "waiting": (waiting := available_items(rater).count()),
+        "preparing": not waiting and first_pairs_in_preparation(),
         "today": _today(rater),
         "earnings": earnings_of(rater),
         "pay_per_pair": pay_per_pair(),
@@ -145,7 +157,7 @@ def rater_home(request):
 def rate_next(request):
     assignment = claim_next(request.user)
     if assignment is None:
-        messages.info(request, "Nothing is waiting for you right now. Thank you!")
+        messages.info(request, nothing_waiting_message())
         return redirect("rater_home")
     return redirect("rate_assignment", token=assignment.token)
 

@@ -64,8 +64,10 @@ def store_rewrites(
     training_round=None,
     batch_size: int = 4,
     progress: Callable[[int, int, str], None] | None = None,
+    generation: dict | None = None,
 ) -> list[Rewrite]:
-    """Rewrite essays in batches (the guard applies inside the rewriter) and store each batch as it finishes."""
+    """Rewrite essays in batches (the guard applies inside the rewriter) and store each batch as it finishes.
+    `generation`: more to record with each rewrite (what produced it)."""
     stored = []
     for start in range(0, len(essays), batch_size):
         chunk = essays[start : start + batch_size]
@@ -76,7 +78,7 @@ def store_rewrites(
                 text=result.text,
                 model_version=version,
                 training_round=training_round,
-                generation={"settings": vars(rewriter.settings), "guard_reason": result.reason},
+                generation={"settings": vars(rewriter.settings), "guard_reason": result.reason, **(generation or {})},
                 chars_changed=result.chars_changed,
                 guard_applied=result.guard_applied,
                 scorer_band_before=round(result.band_before, 1),

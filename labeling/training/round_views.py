@@ -31,7 +31,7 @@ from .round_figures import (
     status_payload,
     step_histories,
 )
-from .round_metrics import round_metrics
+from .round_metrics import round_metrics, why_nothing_queued
 
 POLL_SECONDS = 2
 
@@ -118,6 +118,7 @@ def _metrics_context(training_round: TrainingRound) -> dict:
         "scorer": scorer,
         "scorer_metrics": scorer_test_metrics(scorer),
         "rewriter": round_versions(training_round).get(ModelKind.REWRITER),
+        "nothing_queued": why_nothing_queued(training_round),
         "other": {
             k: v for k, v in metrics.items() if not isinstance(v, dict | list) and k not in dict(PRODUCT_FIGURES)
         },

@@ -63,7 +63,7 @@ def claim(training_id: int) -> str | None:
 
 
 def run_training(training_id: int) -> str | None:
-    """Claim and run a queued training (the gpu_train_scorer task). Returns its final status, or None if it was not
+    """Claim and run a queued training (the scorer_train task). Returns its final status, or None if it was not
     this worker's to run."""
     token = claim(training_id)
     if not token:
@@ -85,7 +85,7 @@ def run_training(training_id: int) -> str | None:
     status = finish(training_id, token, RoundStatus.SUCCEEDED, version=version, message=f"trained {version.name}")
     if status and training.promote:
         user = training.requested_by
-        version.promote(user=user, note="trained from the Models page" if user else "gpu_train_scorer task")
+        version.promote(user=user, note="trained from the Models page" if user else "scorer_train task")
     return status
 
 

@@ -7,6 +7,7 @@ engine), which must start without them.
 """
 
 import time
+from collections import Counter
 
 from django.conf import settings
 
@@ -180,6 +181,18 @@ def essays_to_rewrite(context: StepContext) -> list[Essay]:
     return pool + trusted
 
 
+def rewrite_counts(training_round) -> dict:
+    """The round's rewrites, how many the guard kept as the original and why (the round page says why a round
+    queued no pairs)."""
+    total = Rewrite.objects.filter(training_round=training_round)
+    kept = list(total.filter(guard_applied=True).values_list("generation", flat=True))
+    return {
+        "rewrites": total.count(),
+        "guard_applied": len(kept),
+        "guard_reasons": dict(Counter(generation.get("guard_reason", "unknown") for generation in kept)),
+    }
+
+
 def generate_rewrites(context: StepContext) -> dict:
     version = ModelVersion.objects.get(pk=step_metrics(context, "optimise_policy")["rewriter_version"])
     fresh = essays_to_rewrite(context)
@@ -195,10 +208,8 @@ def generate_rewrites(context: StepContext) -> dict:
             batch_size=int(round_setting(context, "generation_batch", 4)),
             progress=context.progress,
         )
-    total = Rewrite.objects.filter(training_round=context.training_round)
     return {
-        "rewrites": total.count(),
-        "guard_applied": total.filter(guard_applied=True).count(),
+        **rewrite_counts(context.training_round),
         "tokens_per_s": round(rewriter.stats.tokens_per_s, 2) if rewriter else None,
     }
 

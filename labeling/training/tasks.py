@@ -2,7 +2,8 @@
 
 Importing this module wires Celery into the round engine as its dispatcher (LabelingConfig.ready does, in every
 process). The registered names keep the "labeling.tasks." prefix they had before the tasks moved here, so messages
-already queued still find their task and aes_site/celery.py routes "labeling.tasks.gpu_*" to the "gpu" queue.
+already queued still find their task; aes_site/celery.py routes "labeling.tasks.gpu_*" to the "gpu" queue and
+"labeling.tasks.scorer_*" to the "scorer" queue.
 
 `sweep` is the periodic task (Celery beat, settings.CELERY_BEAT_SCHEDULE) that keeps rounds and scorer trainings
 moving with nobody watching: it fails work whose worker stopped heart-beating and sends again what the broker lost.
@@ -15,11 +16,11 @@ from celery.signals import worker_ready
 from django.conf import settings
 from kombu.exceptions import OperationalError
 
-from aes_site.celery import app
-from labeling.models import ModelKind, ModelVersion, RoundStep, ScorerTraining
+from aes_site.celery import app, queue_of
+from labeling.models import FirstBatch, ModelKind, ModelVersion, RoundStep, ScorerTraining
 from labeling.rating.actions import ratings_approved
 
-from . import engine, launch_checks, rater_calibration, scorer_trainings
+from . import engine, first_batch, launch_checks, rater_calibration, scorer_trainings
 
 # Registered on import: workers answer the launch form's question of what they can run (launch_checks.py).
 CONTROL_COMMANDS = [launch_checks.aes_capabilities]
@@ -41,10 +42,6 @@ def run_step(step_id: int) -> None:
 def gpu_run_step(step_id: int) -> None:
     """Same as run_step, routed to the "gpu" queue (aes_site/celery.py)."""
     engine.run_step(step_id)
-
-
-def queue_of(task) -> str:
-    return "gpu" if task.name.startswith("labeling.tasks.gpu_") else app.conf.task_default_queue
 
 
 def step_task(step: RoundStep):
@@ -72,7 +69,7 @@ engine.use_dispatcher(
     engine.Dispatcher(
         advance=lambda round_id: send(advance_round, [round_id]),
         step=lambda step, message_id: send(step_task(step), [step.pk], message_id),
-        queued=lambda step: message_waiting(queue_of(step_task(step)), step.message_id),
+        queued=lambda step: message_waiting(queue_of(step_task(step).name), step.message_id),
     )
 )
 
@@ -83,14 +80,25 @@ def fail_steps_of_dead_workers(sender=None, **kwargs):
     engine.reap_stale_steps()
 
 
-@shared_task(name="labeling.tasks.gpu_train_scorer", acks_late=True, ignore_result=True)
-def gpu_train_scorer(training_id: int) -> None:
-    """Train a scorer version outside a round (a ScorerTraining row: its progress and result live in the database)."""
+@shared_task(name="labeling.tasks.scorer_train", acks_late=True, ignore_result=True)
+def scorer_train(training_id: int) -> None:
+    """Train a scorer version outside a round (a ScorerTraining row: its progress and result live in the database).
+    On the "scorer" queue, so it never waits behind a long round step on the "gpu" queue."""
     scorer_trainings.run_training(training_id)
 
 
 def queue_scorer_training(training: ScorerTraining) -> None:
-    send(gpu_train_scorer, [training.pk], scorer_trainings.mark_dispatched(training))
+    send(scorer_train, [training.pk], scorer_trainings.mark_dispatched(training))
+
+
+@shared_task(name="labeling.tasks.gpu_first_batch_essay", acks_late=True, ignore_result=True)
+def gpu_first_batch_essay(batch_id: int, essay_id: int) -> None:
+    """Rewrite one essay of the first batch and queue its pair for raters if it changed (first_batch.py)."""
+    log.info("first batch %s, essay %s: %s", batch_id, essay_id, first_batch.rewrite_essay(batch_id, essay_id))
+
+
+def queue_first_batch_essay(batch: FirstBatch, essay_id: int) -> None:
+    send(gpu_first_batch_essay, [batch.pk, essay_id])
 
 
 @shared_task(name="labeling.tasks.sweep", ignore_result=True)
@@ -99,7 +107,7 @@ def sweep() -> None:
     engine.sweep()
     scorer_trainings.sweep(
         send=queue_scorer_training,
-        queued=lambda training: message_waiting(queue_of(gpu_train_scorer), training.message_id),
+        queued=lambda training: message_waiting(queue_of(scorer_train.name), training.message_id),
         grace=engine.sweep_interval(),
     )
 

@@ -1,4 +1,4 @@
-"""Load the bundled essays once and make sure an admin account exists (used by `make run`)."""
+"""Load the bundled essays once, make sure an admin account exists and queue the first batch (used by `make run`)."""
 
 import secrets
 
@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from labeling.corpus.importers import import_bundled_demo
 from labeling.models import Essay
+from labeling.training import first_batch, tasks
 
 
 class Command(BaseCommand):
@@ -19,6 +20,14 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Importing the bundled essays ...")
             import_bundled_demo(stdout=self.stdout)
+
+        batch = first_batch.start(send=tasks.queue_first_batch_essay)
+        if batch is not None and batch.finished_at is None:
+            progress = batch.progress()
+            self.stdout.write(
+                f"First batch: {progress['rewritten']}/{progress['total']} essays rewritten; the gpu worker rewrites "
+                "the rest in the background and queues each changed pair for raters."
+            )
 
         password_file = settings.DATA_DIR / "admin-password.txt"
         user_model = get_user_model()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0006_rater_edit_verdicts'),
+        ('labeling', '0007_ratercal_scorer_calibration'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('labeling', '0007_progress_held_out_evaluations'),
+        ('labeling', '0008_progress_held_out_evaluations'),
     ]
 
     operations = [
