@@ -30,6 +30,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -162,6 +163,7 @@ def main() -> None:
         train += kept
         print(f"train: +{len(kept)} labelled essays from {path} ({len(extra) - len(kept)} test essays dropped)")
 
+    cached_embedder = None
     if args.model:
         scorer = load_scorer(args.model)
         train_seconds = scorer.training_info.get("seconds", float("nan"))
@@ -170,6 +172,10 @@ def main() -> None:
         started = time.monotonic()
         scorer = train_scorer(train, config, progress=progress_printer("scorer"))
         train_seconds = time.monotonic() - started
+        # The evaluations that train more scorers reuse the embedder and its disk cache; the scorer itself scores
+        # (and is timed, and saved) without the cache, which would make the speed measurement meaningless.
+        cached_embedder = scorer.embedder
+        scorer.config, scorer._embedder = replace(scorer.config, embedding_cache=""), None
         if args.save:
             scorer.save(args.save)
             print(f"saved scorer to {args.save}")
@@ -241,7 +247,7 @@ def main() -> None:
         print_calibration_rows(f"calibration methods on the test set ({len(test)} essays)", in_rows)
     if not args.no_shift:
         shift = shift_evaluation(
-            train, config, CALIBRATIONS, embedder=scorer.embedder, progress=progress_printer("shift")
+            train, config, CALIBRATIONS, embedder=cached_embedder, progress=progress_printer("shift")
         )
         for name, piece in shift.items():
             print_calibration_rows(
@@ -260,7 +266,7 @@ def main() -> None:
         print_rater_calibration(f"shift '{name}'", piece["rater_calibration"])
     routing = None
     if args.routing_curve:
-        routing = routing_curve(train, test, config, embedder=scorer.embedder, progress=progress_printer("routing"))
+        routing = routing_curve(train, test, config, embedder=cached_embedder, progress=progress_printer("routing"))
         print_routing_curve(routing)
     ablation = None
     if args.human_csv:
