@@ -69,12 +69,15 @@ def routing_curve(
 
 def label_savings(routed: list[dict], random: list[dict], key: str = "mae") -> list[dict]:
     """For each point of the random order but the last (where both have every label): the labels the routed order
-    needs for the same test MAE (linear between its points; None if it never gets there) and the share saved."""
+    needs for the random order's best test MAE so far (linear between its points; None if it never gets there) and
+    the share of labels saved (negative: routing needs more)."""
     labels = np.array([row["labels"] for row in routed], dtype=float)
     errors = np.array([row[key] for row in routed])
     savings = []
-    for row in random[:-1]:
-        reached = np.nonzero(errors <= row[key])[0]
+    for i, row in enumerate(random[:-1]):
+        # The random order's accuracy with this many labels: its best so far (one batch can make it worse by chance).
+        target = min(r[key] for r in random[: i + 1])
+        reached = np.nonzero(errors <= target)[0]
         needed = None
         if len(reached):
             first = reached[0]
@@ -83,11 +86,11 @@ def label_savings(routed: list[dict], random: list[dict], key: str = "mae") -> l
             else:
                 # Between the last point above the target and the first at or below it.
                 a, b = first - 1, first
-                needed = labels[a] + (errors[a] - row[key]) / (errors[a] - errors[b]) * (labels[b] - labels[a])
+                needed = labels[a] + (errors[a] - target) / (errors[a] - errors[b]) * (labels[b] - labels[a])
         savings.append(
             {
                 "labels_random": row["labels"],
-                "mae_random": row[key],
+                "mae_random": target,
                 "labels_routed": None if needed is None else float(needed),
                 "saving": None if needed is None else float(1.0 - needed / row["labels"]),
             }
