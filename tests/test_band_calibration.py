@@ -92,7 +92,10 @@ def test_a_format_2_scorer_loads_with_its_stretch_and_unscaled_uncertainty(tiny,
     state |= {"format_version": 2, "center": calibration.center, "stretch": calibration.stretch}
     for key in ("calibration", "uncertainty_coverage"):
         del state["config"][key]
-    (tmp_path / "old" / "model.pkl").write_bytes(pickle.dumps(state))
+    # Format-2 files pickled the members under rl.scorer.model (protocol 0 writes module names as plain lines).
+    old_pickle = pickle.dumps(state, protocol=0).replace(b"rl.scorer.members\n", b"rl.scorer.model\n")
+    assert b"rl.scorer.members" not in old_pickle
+    (tmp_path / "old" / "model.pkl").write_bytes(old_pickle)
     loaded = load_scorer(tmp_path / "old")
     got = loaded.predict(questions, essays)
     assert loaded.calibration.describe() == f"stretch {calibration.stretch:.2f}"
