@@ -2,7 +2,8 @@
 baseline trained on the same data in the same run, measure batch scoring speed and the gaming perturbations.
 
     python bench/scorer.py [--test-csv PATH] [--train-csv PATH ...] [--model FOLDER] [--save FOLDER] [--threads N]
-                           [--human-csv PATH] [--learning-curve [FRACTIONS]]
+                           [--human-csv PATH] [--learning-curve [FRACTIONS]] [--embedding-cache NPZ] [--no-shift]
+                           [--routing-curve]
 
 The test set is data/chillies_clean/test.csv by default; PATH may also be a CSV in the scorer format
 (id, question, essay, score, timestamp, iteration, source). Every test essay is removed from the training data.
@@ -12,6 +13,15 @@ is `rater:...`) and adds the ablation: the scorer trained without and with them,
 imported with `manage.py import_essays` and exported with `export_dataset --format scorer_csv`); test essays in it are
 dropped. --learning-curve trains on nested random shares of the training data (default 0.25,0.5,0.75,1) and shows how
 test accuracy grows with the number of labelled essays, with a fitted guide to how many a goal needs.
+Unless --no-shift, the shift evaluation (rl/scorer/evaluation.py shift_slices: scorers trained on one part of the
+training essays, tested on a part that differs in source, questions, band range or length; TF-IDF + ridge beside
+them) and every calibration method (rl/scorer/band_calibration.py) on both evaluations are reported too.
+--routing-curve simulates rater routing (rl/scorer/label_curves.py): the bands of 80% of the training essays are
+hidden and revealed in five batches, highest uncertainty first or at random, retraining with cheap settings between
+batches; it prints test accuracy against labels for both orders and the labels routing saves at equal MAE.
+The rater-calibration curve (MAE after fitting rl/scorer/rater_calibration.py on 10/20/50/100 bands of a slice, the
+rest evaluated) is reported for each shift slice and for the test set, whose bands agree with the published scale.
+--embedding-cache keeps the MiniLM sentence vectors in that .npz (e.g. var/cache/minilm.npz) between runs.
 The last line printed is one JSON object with the headline figures.
 """
 
@@ -20,12 +30,15 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rl.data import CLEAN_TEST_CSV, load_test_set, load_training_set, without_essays_of  # noqa: E402
-from rl.scorer.evaluation import LEARNING_CURVE_FRACTIONS, essays_for_pearson  # noqa: E402
+from rl.scorer.band_calibration import CALIBRATIONS  # noqa: E402
+from rl.scorer.evaluation import LEARNING_CURVE_FRACTIONS, SHIFT_METRICS, essays_for_pearson  # noqa: E402
+from rl.scorer.label_curves import rater_calibration_curve, routing_curve  # noqa: E402
 
 METRIC_ROWS = (("QWK", "qwk"), ("MAE", "mae"), ("RMSE", "rmse"), ("Pearson r", "pearson"))
 SHARE_ROWS = (("within 0.5", "within_0_5"), ("within 1.0", "within_1_0"))
@@ -57,6 +70,45 @@ def print_learning_curve(curve: dict) -> None:
         )
 
 
+def print_calibration_rows(title: str, rows: dict, ridge: dict | None = None) -> None:
+    print(f"\n{title}")
+    print(
+        f"{'calibration':<18}{'QWK':>7}{'MAE':>7}{'r':>7}{'<=0.5':>7}{'mean':>7}{'cover':>7}{'unscaled':>9}{'unc~err':>9}"
+    )
+    for row in rows.values():
+        print(
+            f"{row['calibration']:<18}{row['qwk']:>7.3f}{row['mae']:>7.3f}{row['pearson']:>7.3f}{row['within_0_5']:>7.3f}"
+            f"{row['mean_band']:>7.2f}{row['coverage']:>7.3f}{row['coverage_unscaled']:>9.3f}"
+            f"{row['uncertainty_error_r']:>9.3f}"
+        )
+    if ridge:
+        print(
+            f"{'tfidf+ridge':<18}{ridge['qwk']:>7.3f}{ridge['mae']:>7.3f}{ridge['pearson']:>7.3f}{ridge['within_0_5']:>7.3f}"
+        )
+
+
+def print_rater_calibration(title: str, curve: dict) -> None:
+    print(
+        f"  {title}: "
+        + "; ".join(
+            f"{k} labels {row['mae_before']:.3f} -> {row['mae_after']:.3f} (worse in {row['worse_share']:.0%} of draws)"
+            for k, row in curve.items()
+        )
+    )
+
+
+def print_routing_curve(curve: dict) -> None:
+    print(f"\n{'labels':<8}{'routed QWK':>11}{'MAE':>7}{'r':>7}{'random QWK':>12}{'MAE':>7}{'r':>7}")
+    for routed, random in zip(curve["rows"]["routed"], curve["rows"]["random"], strict=True):
+        print(
+            f"{routed['labels']:<8}{routed['qwk']:>11.3f}{routed['mae']:>7.3f}{routed['pearson']:>7.3f}"
+            f"{random['qwk']:>12.3f}{random['mae']:>7.3f}{random['pearson']:>7.3f}"
+        )
+    for row in curve["savings"]:
+        routed = "never" if row["labels_routed"] is None else f"{row['labels_routed']:.0f} ({row['saving']:+.0%} saved)"
+        print(f"random order: MAE {row['mae_random']:.3f} at {row['labels_random']} labels; routed order: {routed}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--test-csv", default=str(CLEAN_TEST_CSV))
@@ -79,6 +131,9 @@ def main() -> None:
         metavar="FRACTIONS",
         help="test accuracy for scorers trained on these shares of the training data",
     )
+    parser.add_argument("--embedding-cache", default="", help="keep MiniLM sentence vectors in this .npz between runs")
+    parser.add_argument("--routing-curve", action="store_true", help="uncertainty-routed vs random labels")
+    parser.add_argument("--no-shift", action="store_true", help="skip the shift evaluation (about 3 extra trainings)")
     args = parser.parse_args()
 
     import torch
@@ -87,14 +142,17 @@ def main() -> None:
     from rl.data import read_scorer_csv
     from rl.scorer import (
         ScorerConfig,
+        calibration_rows,
         evaluate,
         human_label_ablation,
         learning_curve,
         load_scorer,
         perturbation_report,
+        shift_evaluation,
         train_scorer,
     )
 
+    config = ScorerConfig(embedding_cache=args.embedding_cache)
     test = load_test_set(args.test_csv)
     train, data_report = load_training_set(exclude_texts=[r.essay for r in test])
     print(f"test: {len(test)} essays from {args.test_csv}")
@@ -105,14 +163,19 @@ def main() -> None:
         train += kept
         print(f"train: +{len(kept)} labelled essays from {path} ({len(extra) - len(kept)} test essays dropped)")
 
+    cached_embedder = None
     if args.model:
         scorer = load_scorer(args.model)
         train_seconds = scorer.training_info.get("seconds", float("nan"))
         print(f"loaded scorer from {args.model} (trained in {train_seconds} s)")
     else:
         started = time.monotonic()
-        scorer = train_scorer(train, ScorerConfig(), progress=progress_printer("scorer"))
+        scorer = train_scorer(train, config, progress=progress_printer("scorer"))
         train_seconds = time.monotonic() - started
+        # The evaluations that train more scorers reuse the embedder and its disk cache; the scorer itself scores
+        # (and is timed, and saved) without the cache, which would make the speed measurement meaningless.
+        cached_embedder = scorer.embedder
+        scorer.config, scorer._embedder = replace(scorer.config, embedding_cache=""), None
         if args.save:
             scorer.save(args.save)
             print(f"saved scorer to {args.save}")
@@ -156,7 +219,14 @@ def main() -> None:
         print(
             f"cross-validated on the training data: QWK {oof['qwk']:.3f}  MAE {oof['mae']:.3f}  r {oof['pearson']:.3f}"
         )
-    print(f"stretch {scorer.stretch:.2f}  mean uncertainty {ours['mean_uncertainty']:.3f}")
+    print(
+        f"calibration {scorer.calibration.describe()}  mean uncertainty {ours['mean_uncertainty']:.3f}"
+        f" (scaled x{scorer.uncertainty_scale:.2f} to cover 68% of the out-of-fold errors)"
+    )
+    print(
+        f"band +- uncertainty holds {ours['coverage']:.1%} of the test bands;"
+        f" r(uncertainty, |error|) {ours['uncertainty_error_r']:.3f}"
+    )
     print(
         "\nper-band MAE (scorer):",
         ", ".join(f"{b}: {v['mae']:.2f} (n={v['n']})" for b, v in ours["per_band_mae"].items()),
@@ -171,6 +241,33 @@ def main() -> None:
             f"{name:<26}{row['raised_share']:>8.1%}{row['raised_half_band_share']:>12.1%}"
             f"{row['mean_change']:>+13.3f}{gaming_base[name]['raised_share']:>17.1%}"
         )
+    in_rows, shift = None, None
+    if scorer.oof is not None:  # trained here: the calibration methods can be refitted on its out-of-fold predictions
+        in_rows = calibration_rows(scorer, test, CALIBRATIONS)
+        print_calibration_rows(f"calibration methods on the test set ({len(test)} essays)", in_rows)
+    if not args.no_shift:
+        shift = shift_evaluation(
+            train, config, CALIBRATIONS, embedder=cached_embedder, progress=progress_printer("shift")
+        )
+        for name, piece in shift.items():
+            print_calibration_rows(
+                f"shift '{name}': {piece['shift']} (train {piece['n_train']}, test {piece['n_test']},"
+                f" test mean band {piece['test_mean_band']:.2f})",
+                piece["methods"],
+                piece["ridge"],
+            )
+    in_rater = None
+    if in_rows is not None or shift:
+        print("\nrater calibration fitted on k labelled essays of a set, MAE on the rest (mean of 30 draws):")
+    if in_rows is not None:
+        in_rater = rater_calibration_curve([r.band for r in test], in_rows[config.calibration]["bands"])
+        print_rater_calibration("test set (published scale)", in_rater)
+    for name, piece in (shift or {}).items():
+        print_rater_calibration(f"shift '{name}'", piece["rater_calibration"])
+    routing = None
+    if args.routing_curve:
+        routing = routing_curve(train, test, config, embedder=cached_embedder, progress=progress_printer("routing"))
+        print_routing_curve(routing)
     ablation = None
     if args.human_csv:
         human = [r for r in read_scorer_csv(args.human_csv) if r.source.startswith("rater:")]
@@ -200,11 +297,38 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "train_seconds": round(train_seconds, 1),
         "perturbation_raised": {name: round(row["raised_share"], 4) for name, row in gaming.items()},
+        "coverage": round(ours["coverage"], 4),
+        "uncertainty_error_r": round(ours["uncertainty_error_r"], 4),
+        "calibration": scorer.calibration.describe(),
+        "calibrations_in_distribution": _compact(in_rows),
+        "shift": {
+            name: {
+                "n": piece["n_test"],
+                "ridge_mae": round(piece["ridge"]["mae"], 4),
+                "ridge_qwk": round(piece["ridge"]["qwk"], 4),
+            }
+            | (_compact(piece["methods"])[config.calibration])
+            | {"by_calibration": {m: row["mae"] for m, row in _compact(piece["methods"]).items()}}
+            | {
+                "rater_calibration_mae": {
+                    k: round(row["mae_after"], 4) for k, row in piece["rater_calibration"].items()
+                }
+            }
+            for name, piece in (shift or {}).items()
+        },
+        "rater_calibration_in_distribution": in_rater,
+        "routing_curve": routing,
         "human_ablation": ablation,
         "learning_curve": curve,
         "goal_met": bool(ours["qwk"] >= 0.55 and ours["mae"] <= 0.85),
     }
     print(json.dumps(summary))
+
+
+def _compact(rows: dict | None) -> dict | None:
+    """The headline figures of each calibration row, rounded for the JSON line."""
+    keys = SHIFT_METRICS + ("coverage", "uncertainty_error_r")
+    return None if rows is None else {m: {k: round(row[k], 4) for k in keys} for m, row in rows.items()}
 
 
 if __name__ == "__main__":

@@ -30,7 +30,9 @@ def test_training_reports_progress_and_metrics(trained, tiny_records):
     assert calls and calls[-1][0] == calls[-1][1]
     assert scorer.training_info["n"] == len(tiny_records)
     assert set(scorer.training_info["oof"]) >= {"qwk", "mae", "rmse", "pearson"}
-    assert 1.0 <= scorer.stretch <= 2.0
+    assert scorer.training_info["calibration"] == scorer.calibration.describe()
+    assert scorer.calibration.method == "stretch" and 1.0 <= scorer.calibration.stretch <= 2.0
+    assert scorer.uncertainty_scale > 0
 
 
 def test_predictions_are_clipped_bands_with_uncertainty(trained, tiny_records):
@@ -62,7 +64,7 @@ def test_a_scorer_saved_in_an_older_format_is_refused_with_a_way_out(trained, tm
     state = pickle.loads((tmp_path / "scorer" / "model.pkl").read_bytes())
     state["format_version"] = 1  # features of the six-layer MiniLM: they would silently mean something else now
     (tmp_path / "scorer" / "model.pkl").write_bytes(pickle.dumps(state))
-    with pytest.raises(ValueError, match=r"has format 1, this code reads format 2: retrain it"):
+    with pytest.raises(ValueError, match=r"has format 1, this code reads formats 2, 3: retrain it"):
         load_scorer(tmp_path / "scorer")
 
 

@@ -1,6 +1,14 @@
 """The scorer (reward model): predicts an essay's IELTS band with an uncertainty; see rl/scorer/model.py."""
 
-from rl.scorer.evaluation import evaluate, human_label_ablation, learning_curve, perturbation_report
+from rl.scorer.evaluation import (
+    calibration_rows,
+    evaluate,
+    human_label_ablation,
+    interval_figures,
+    learning_curve,
+    perturbation_report,
+    shift_evaluation,
+)
 from rl.scorer.model import FAMILIES, Prediction, Scorer, ScorerConfig, disjoint_halves, load_scorer, train_scorer
 
 __all__ = [
@@ -8,11 +16,14 @@ __all__ = [
     "Prediction",
     "Scorer",
     "ScorerConfig",
+    "calibration_rows",
     "disjoint_halves",
     "evaluate",
     "human_label_ablation",
+    "interval_figures",
     "learning_curve",
     "load_scorer",
     "perturbation_report",
+    "shift_evaluation",
     "train_scorer",
 ]

@@ -3,32 +3,34 @@
 Families (ScorerConfig.family):
 - "ensemble" (default, the reward model): hand-made text features + sentence statistics and sentence states from the
   first three layers of all-MiniLM-L6-v2 -> ridge regression and monotone-constrained LightGBM (several seeds); the
-  mean of the members is stretched around the training mean, and the guard subtracts penalties for repetition, word
-  lists and off-topic or generic filler; the stretch is chosen on out-of-fold predictions with the guard applied.
+  mean of the members is calibrated (rl/scorer/band_calibration.py, fitted on out-of-fold predictions with the guard
+  applied), and the guard subtracts penalties for repetition, word lists and off-topic or generic filler.
 - "judge": an independent family for judging the rewriter: word and character TF-IDF + the hand-made features ->
   ridge, no neural encoder, plus the same guard. Train it on a part of the data the reward model did not see
   (see disjoint_halves).
 - "tfidf_ridge": the plain TF-IDF + ridge baseline of the benchmark (no guard, no calibration).
 
 Uncertainty is the spread (standard deviation) of the members' calibrated predictions plus the out-of-fold RMSE
-scaled up by how far the essay's features lie outside the training range (capped), so odd essays go to raters first.
+scaled up by how far the essay's features lie outside the training range (capped), so odd essays go to raters first;
+the sum is scaled so that prediction +- uncertainty holds 68% of the out-of-fold errors.
 """
 
+import copy
 import json
 import pickle
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from rl.data import LabelledEssay
 from rl.metrics import band_metrics
+from rl.scorer.band_calibration import CALIBRATIONS, COVERAGE, BandCalibration, fit_band_calibration, uncertainty_scale
 from rl.scorer.features import (
     FEATURE_NAMES,
     HAND_FEATURES,
-    MONOTONE,
     build_features,
     hand_features,
     join_paragraphs,
@@ -37,10 +39,22 @@ from rl.scorer.features import (
     written_paragraphs,
 )
 from rl.scorer.guard import Guard
+
+# Re-exported: scorers saved before the members moved to rl.scorer.members pickle them under this module.
+from rl.scorer.members import (  # noqa: F401
+    Features,
+    LightGBMMember,
+    RidgeMember,
+    TfidfRidgeMember,
+    fit_members,
+    make_members,
+    subset,
+)
 from rl.text import text_hash
 
 FAMILIES = ("ensemble", "judge", "tfidf_ridge")
-FORMAT_VERSION = 2  # 2: features from MiniLM layer 3 only
+FORMAT_VERSION = 3  # 2: features from MiniLM layer 3 only; 3: a BandCalibration and an uncertainty scale
+READABLE_FORMATS = (2, 3)  # format 2 (a linear stretch, unscaled uncertainty) loads as the same calibration
 MAX_OUTSIDE_RANGE = 3.0  # uncertainty grows with distance outside the training range, up to (1 + this) x OOF RMSE
 Progress = Callable[[int, int, str], None]
 
@@ -56,9 +70,11 @@ class ScorerConfig:
     seeds: tuple[int, ...] = (0, 1, 2)
     tfidf_alpha: float = 3.0
     tfidf_max_features: int = 50_000
-    cv_folds: int = 5  # out-of-fold predictions choose the stretch and give honest training metrics; <2: none
-    stretch: float | None = None  # None: chosen on out-of-fold predictions
+    cv_folds: int = 5  # out-of-fold predictions fit the calibration and give honest training metrics; <2: none
+    calibration: str = "stretch"  # a method of band_calibration.CALIBRATIONS
+    stretch: float | None = None  # None: chosen on out-of-fold predictions (stretch, shrink)
     max_mae_increase: float = 0.02  # the stretch may cost at most this much out-of-fold MAE
+    uncertainty_coverage: float = COVERAGE  # out-of-fold share inside prediction +- uncertainty; 0: unscaled
     guard: bool = True
     embedding_precision: str = "auto"
     embedding_cache: str = ""  # .npz for experiments; empty: none
@@ -67,6 +83,8 @@ class ScorerConfig:
     def __post_init__(self):
         if self.family not in FAMILIES:
             raise ValueError(f"family must be one of {FAMILIES}, not {self.family!r}")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, not {self.calibration!r}")
         self.seeds = tuple(self.seeds)
 
 
@@ -74,16 +92,6 @@ class ScorerConfig:
 class Prediction:
     band: float  # clipped to 0-9, not rounded
     uncertainty: float
-
-
-@dataclass
-class Features:
-    """Inputs of the learnt members for a batch of essays."""
-
-    table: np.ndarray  # one column per name in `names`
-    names: tuple[str, ...] = ()
-    style: np.ndarray | None = None  # middle-layer MiniLM states (ensemble family)
-    texts: list[str] = field(default_factory=list)  # normalised essays (TF-IDF families)
 
 
 def _no_progress(done: int, total: int, message: str) -> None:
@@ -94,10 +102,11 @@ class Scorer:
     def __init__(self, config: ScorerConfig):
         self.config = config
         self.members: list = []
-        self.center = 0.0
-        self.stretch = 1.0
+        self.calibration = BandCalibration("none", 0.0)
+        self.uncertainty_scale = 1.0
         self.guard: Guard | None = None
         self.oof_rmse = 1.0
+        self.oof: dict | None = None  # out-of-fold predictions of the training essays (not saved): refit calibrations
         self.feature_low: np.ndarray | None = None
         self.feature_high: np.ndarray | None = None
         self.training_info: dict = {}
@@ -141,13 +150,17 @@ class Scorer:
 
     def predict_features(self, features: Features) -> list[Prediction]:
         raw = self.member_predictions(features)
-        calibrated = self.center + self.stretch * (raw - self.center)
-        bands = calibrated.mean(0)
-        if self.guard is not None:
-            bands = bands - self.guard.penalties(features.table, features.names)
-        spread = calibrated.std(0) if len(self.members) > 1 else np.zeros(len(bands))
-        uncertainty = spread + self.oof_rmse * (1.0 + self._outside_training_range(features.table))
-        return [Prediction(float(np.clip(b, 0.0, 9.0)), float(u)) for b, u in zip(bands, uncertainty, strict=True)]
+        outside = self._outside_training_range(features.table)
+        penalties = self.guard.penalties(features.table, features.names) if self.guard is not None else 0.0
+        bands, uncertainty = self._bands_and_uncertainty(raw, outside, penalties)
+        return [Prediction(float(b), float(u)) for b, u in zip(bands, uncertainty, strict=True)]
+
+    def _bands_and_uncertainty(self, raw: np.ndarray, outside: np.ndarray, penalties) -> tuple[np.ndarray, np.ndarray]:
+        """raw: (members, n). Calibrated mean less the guard's penalties (clipped to 0-9), and the uncertainty."""
+        doubt = member_doubt(raw, outside)
+        bands = np.clip(self.calibration.apply(raw.mean(0), doubt) - penalties, 0.0, 9.0)
+        spread = self.calibration.apply(raw, doubt).std(0) if len(raw) > 1 else np.zeros(raw.shape[1])
+        return bands, self.uncertainty_scale * (spread + self.oof_rmse * (1.0 + outside))
 
     def _outside_training_range(self, table: np.ndarray) -> np.ndarray:
         if self.feature_low is None or table.shape[1] == 0:
@@ -157,12 +170,13 @@ class Scorer:
         outside = np.maximum(self.feature_low - table, 0) + np.maximum(table - self.feature_high, 0)
         return np.minimum((outside / width).max(1), MAX_OUTSIDE_RANGE)
 
-    def predict(self, questions: list[str], essays: list[str]) -> list[Prediction]:
+    def predict(self, questions: list[str], essays: list[str], features: Features | None = None) -> list[Prediction]:
+        """features: this batch's, computed once before (evaluations that compare calibrations reuse them)."""
         if len(questions) != len(essays):
             raise ValueError("questions and essays must have the same length")
         if not essays:
             return []
-        predictions = self.predict_features(self.features(list(questions), list(essays)))
+        predictions = self.predict_features(features or self.features(list(questions), list(essays)))
         if self.guard is not None and self.config.family == "ensemble":
             self._cap_by_loose_paragraphs(list(questions), list(essays), predictions)
         return predictions
@@ -195,8 +209,8 @@ class Scorer:
             "format_version": FORMAT_VERSION,
             "config": asdict(self.config),
             "members": self.members,
-            "center": self.center,
-            "stretch": self.stretch,
+            "calibration": self.calibration,
+            "uncertainty_scale": self.uncertainty_scale,
             "guard": self.guard,
             "oof_rmse": self.oof_rmse,
             "feature_low": self.feature_low,
@@ -213,163 +227,29 @@ class Scorer:
 def load_scorer(folder) -> Scorer:
     with open(Path(folder) / "model.pkl", "rb") as handle:
         state = pickle.load(handle)
-    if state.get("format_version") != FORMAT_VERSION:
+    version = state.get("format_version")
+    if version not in READABLE_FORMATS:
         raise ValueError(
-            f"the scorer in {folder} has format {state.get('format_version')}, this code reads format"
-            f" {FORMAT_VERSION}: retrain it (manage.py train_scorer)"
+            f"the scorer in {folder} has format {version}, this code reads formats"
+            f" {', '.join(map(str, READABLE_FORMATS))}: retrain it (manage.py train_scorer)"
         )
+    if version == 2:
+        # The same bands and uncertainties as when it was saved: its stretch, no uncertainty scale.
+        state["calibration"] = BandCalibration("stretch", state["center"], state["stretch"])
+        state["uncertainty_scale"] = 1.0
+        state["config"] |= {"calibration": "stretch", "uncertainty_coverage": 0.0}
     scorer = Scorer(ScorerConfig(**state["config"]))
-    for key in ("members", "center", "stretch", "guard", "oof_rmse", "feature_low", "feature_high", "training_info"):
+    for key in ("members", "calibration", "uncertainty_scale", "guard", "oof_rmse", "feature_low", "feature_high"):
         setattr(scorer, key, state[key])
+    scorer.training_info = state["training_info"]
     return scorer
 
 
-# ---- members ----------------------------------------------------------------------------------------------------
-
-
-class RidgeMember:
-    """Standardised features -> ridge; features with a required direction whose weight comes out the wrong way are
-    dropped and the ridge refitted, so e.g. more repetition can never raise the band through this member."""
-
-    def __init__(self, alpha: float, use_style: bool):
-        self.alpha = alpha
-        self.use_style = use_style
-
-    def _matrix(self, features: Features) -> np.ndarray:
-        parts = [features.table] + ([features.style] if self.use_style else [])
-        return np.hstack(parts)
-
-    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "RidgeMember":
-        from sklearn.linear_model import Ridge
-
-        x = self._matrix(features)
-        self.mean = x.mean(0)
-        self.scale = np.where(x.std(0) > 1e-12, x.std(0), 1.0)
-        z = (x - self.mean) / self.scale
-        self.keep = np.ones(x.shape[1], dtype=bool)
-        signs = np.zeros(x.shape[1])
-        signs[: len(features.names)] = [MONOTONE.get(name, 0) for name in features.names]
-        for _ in range(len(MONOTONE) + 1):
-            model = Ridge(alpha=self.alpha).fit(z[:, self.keep], y, sample_weight=weights)
-            coef = np.zeros(x.shape[1])
-            coef[self.keep] = model.coef_
-            wrong = (signs * coef) < 0
-            if not wrong.any():
-                break
-            self.keep &= ~wrong
-        self.coef = coef
-        self.intercept = float(model.intercept_)
-        return self
-
-    def predict(self, features: Features) -> np.ndarray:
-        return ((self._matrix(features) - self.mean) / self.scale) @ self.coef + self.intercept
-
-
-class LightGBMMember:
-    """Features + PCA of the middle-layer states -> LightGBM with monotone constraints on the guarded features."""
-
-    def __init__(self, config: ScorerConfig, seed: int):
-        self.config = config
-        self.seed = seed
-
-    def _matrix(self, features: Features) -> np.ndarray:
-        return np.hstack([features.table, self.pca.transform(features.style)])
-
-    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "LightGBMMember":
-        import lightgbm as lgb
-        from sklearn.decomposition import PCA
-
-        # Small training sets (tests, first rounds) have fewer essays than components.
-        components = min(self.config.pca_components, *features.style.shape)
-        self.pca = PCA(components, random_state=self.seed).fit(features.style)
-        monotone = [MONOTONE.get(name, 0) for name in features.names] + [0] * components
-        self.model = lgb.LGBMRegressor(
-            n_estimators=self.config.lgbm_estimators,
-            learning_rate=self.config.lgbm_learning_rate,
-            num_leaves=self.config.lgbm_leaves,
-            min_child_samples=20,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.5,
-            monotone_constraints=monotone,
-            random_state=self.seed,
-            n_jobs=1,
-            verbose=-1,
-        ).fit(self._matrix(features), y, sample_weight=weights)
-        return self
-
-    def predict(self, features: Features) -> np.ndarray:
-        return self.model.predict(self._matrix(features))
-
-
-class TfidfRidgeMember:
-    """Word 1-2-gram and character 2-5-gram TF-IDF (+ standardised hand features when given) -> ridge."""
-
-    def __init__(self, alpha: float, max_features: int, use_table: bool):
-        self.alpha = alpha
-        self.max_features = max_features
-        self.use_table = use_table
-
-    def _matrix(self, features: Features):
-        from scipy.sparse import csr_matrix, hstack
-
-        parts = [self.words.transform(features.texts), self.chars.transform(features.texts)]
-        if self.use_table:
-            parts.append(csr_matrix((features.table - self.mean) / self.scale))
-        return hstack(parts).tocsr()
-
-    def fit(self, features: Features, y: np.ndarray, weights: np.ndarray) -> "TfidfRidgeMember":
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import Ridge
-
-        self.words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=self.max_features)
-        self.chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), min_df=3, sublinear_tf=True, max_features=self.max_features
-        )
-        self.words.fit(features.texts)
-        self.chars.fit(features.texts)
-        if self.use_table:
-            self.mean = features.table.mean(0)
-            self.scale = np.where(features.table.std(0) > 1e-12, features.table.std(0), 1.0)
-        self.model = Ridge(alpha=self.alpha).fit(self._matrix(features), y, sample_weight=weights)
-        return self
-
-    def predict(self, features: Features) -> np.ndarray:
-        return self.model.predict(self._matrix(features))
-
-
-def _make_members(config: ScorerConfig) -> list:
-    if config.family == "ensemble":
-        members = [RidgeMember(config.ridge_alpha, use_style=True)]
-        return members + [LightGBMMember(config, seed) for seed in config.seeds]
-    if config.family == "judge":
-        return [TfidfRidgeMember(config.tfidf_alpha, config.tfidf_max_features, use_table=True)]
-    return [TfidfRidgeMember(config.tfidf_alpha, config.tfidf_max_features, use_table=False)]
-
-
-def _subset(features: Features, index: np.ndarray) -> Features:
-    return Features(
-        table=features.table[index],
-        names=features.names,
-        style=None if features.style is None else features.style[index],
-        texts=[features.texts[i] for i in index] if features.texts else [],
-    )
-
-
-def _fit_members(config: ScorerConfig, features: Features, y: np.ndarray, weights: np.ndarray) -> list:
-    return [member.fit(features, y, weights) for member in _make_members(config)]
-
-
-def _choose_stretch(
-    y: np.ndarray, oof: np.ndarray, penalties: np.ndarray, center: float, max_mae_increase: float
-) -> float:
-    """The largest-QWK stretch of out-of-fold predictions whose MAE stays within max_mae_increase of the best
-    (bands as predict_features makes them: stretched, then the guard's penalties subtracted)."""
-    candidates = np.round(np.arange(1.0, 2.01, 0.05), 2)
-    scored = [(s, band_metrics(y, center + s * (oof - center) - penalties)) for s in candidates]
-    best_mae = min(m["mae"] for _, m in scored)
-    allowed = [(s, m) for s, m in scored if m["mae"] <= best_mae + max_mae_increase]
-    return float(max(allowed, key=lambda item: item[1]["qwk"])[0])
+def member_doubt(raw: np.ndarray, outside: np.ndarray) -> np.ndarray:
+    """How little the members can be trusted on each essay: their spread plus the distance outside the training
+    range (in training ranges); the "shrink" calibration withdraws the stretch as it grows."""
+    spread = raw.std(0) if len(raw) > 1 else np.zeros(raw.shape[1])
+    return spread + outside
 
 
 def train_scorer(
@@ -377,14 +257,19 @@ def train_scorer(
     config: ScorerConfig | None = None,
     progress: Progress | None = None,
     embedder=None,
+    features: Features | None = None,
 ):
     """Fit a scorer on labelled essays (duplicates by normalised text are merged: the mean band, summed weight).
 
     embedder: a SentenceEmbedder to reuse (its sentence cache makes training again on overlapping essays fast).
+    features: the records' features computed before (evaluations that train many scorers on parts of one set of
+    essays); the records must then hold no duplicate essays.
     """
     config = config or ScorerConfig()
     progress = progress or _no_progress
     started = time.monotonic()
+    if features is not None and len(_merge_duplicates(records)) != len(records):
+        raise ValueError("precomputed features need records without duplicate essays")
     records = _merge_duplicates(records)
     if len(records) < 10:
         raise ValueError(f"need at least 10 distinct labelled essays, got {len(records)}")
@@ -392,49 +277,86 @@ def train_scorer(
     weights = np.array([r.weight for r in records], dtype=np.float64)
     scorer = Scorer(config)
     scorer._embedder = embedder
-    features = scorer.features([r.question for r in records], [r.essay for r in records], progress)
-    scorer.center = float(np.average(y, weights=weights))
-    calibrate = config.family != "tfidf_ridge"
-    folds = config.cv_folds if calibrate and len(records) >= 5 * max(config.cv_folds, 1) else 0
-    oof_metrics = None
-    if folds >= 2:
-        from sklearn.model_selection import KFold
-
-        oof, oof_penalties = np.zeros(len(records)), np.zeros(len(records))
-        for fold, (fit_index, held_index) in enumerate(KFold(folds, shuffle=True, random_state=0).split(y)):
-            progress(fold, folds + 1, f"cross-validation fold {fold + 1}/{folds}")
-            members = _fit_members(config, _subset(features, fit_index), y[fit_index], weights[fit_index])
-            oof[held_index] = np.mean([m.predict(_subset(features, held_index)) for m in members], axis=0)
-            if config.guard:
-                guard = Guard.fit(features.table[fit_index], features.names)
-                oof_penalties[held_index] = guard.penalties(features.table[held_index], features.names)
-        scorer.stretch = (
-            config.stretch
-            if config.stretch is not None
-            else _choose_stretch(y, oof, oof_penalties, scorer.center, config.max_mae_increase)
-        )
-        guarded = scorer.center + scorer.stretch * (oof - scorer.center) - oof_penalties
-        oof_metrics = {k: v for k, v in band_metrics(y, guarded).items() if k in {"qwk", "mae", "rmse", "pearson"}}
-        scorer.oof_rmse = oof_metrics["rmse"]
-    elif config.stretch is not None:
-        scorer.stretch = config.stretch
-    progress(folds, folds + 1, "final fit")
-    scorer.members = _fit_members(config, features, y, weights)
-    if config.guard and config.family != "tfidf_ridge":
-        scorer.guard = Guard.fit(features.table, features.names)
+    if features is None:
+        features = scorer.features([r.question for r in records], [r.essay for r in records], progress)
+    center = float(np.average(y, weights=weights))
     if features.table.shape[1]:
         scorer.feature_low = np.percentile(features.table, 0.5, axis=0)
         scorer.feature_high = np.percentile(features.table, 99.5, axis=0)
-    scorer.training_info = {
-        "n": len(records),
-        "sources": _count_sources(records),
-        "seconds": round(time.monotonic() - started, 1),
-        "stretch": scorer.stretch,
-        "oof": oof_metrics,
-        "data_hash": text_hash("".join(sorted(text_hash(r.essay) + f"{r.band}" for r in records))),
-    }
+    calibrate = config.family != "tfidf_ridge"
+    folds = config.cv_folds if calibrate and len(records) >= 5 * max(config.cv_folds, 1) else 0
+    scorer.calibration = BandCalibration("stretch" if calibrate else "none", center, config.stretch or 1.0)
+    if folds >= 2:
+        from sklearn.model_selection import KFold
+
+        oof_members, oof_penalties = np.zeros((len(make_members(config)), len(records))), np.zeros(len(records))
+        for fold, (fit_index, held_index) in enumerate(KFold(folds, shuffle=True, random_state=0).split(y)):
+            progress(fold, folds + 1, f"cross-validation fold {fold + 1}/{folds}")
+            members = fit_members(config, subset(features, fit_index), y[fit_index], weights[fit_index])
+            oof_members[:, held_index] = np.stack([m.predict(subset(features, held_index)) for m in members])
+            if config.guard:
+                guard = Guard.fit(features.table[fit_index], features.names)
+                oof_penalties[held_index] = guard.penalties(features.table[held_index], features.names)
+        outside = scorer._outside_training_range(features.table)
+        scorer.oof = {"y": y, "weights": weights, "members": oof_members, "penalties": oof_penalties}
+        scorer.oof |= {"outside": outside, "center": center}
+        fit_calibration(scorer, config.calibration)
+    progress(folds, folds + 1, "final fit")
+    scorer.members = fit_members(config, features, y, weights)
+    if config.guard and config.family != "tfidf_ridge":
+        scorer.guard = Guard.fit(features.table, features.names)
+    scorer.training_info = (
+        {
+            "calibration": scorer.calibration.describe(),
+            "uncertainty_scale": scorer.uncertainty_scale,
+            "oof": None,
+        }
+        | scorer.training_info
+        | {
+            "n": len(records),
+            "sources": _count_sources(records),
+            "seconds": round(time.monotonic() - started, 1),
+            "data_hash": text_hash("".join(sorted(text_hash(r.essay) + f"{r.band}" for r in records))),
+        }
+    )
     progress(folds + 1, folds + 1, "done")
     return scorer
+
+
+def fit_calibration(scorer: Scorer, method: str) -> Scorer:
+    """Fit the band calibration `method`, the out-of-fold RMSE and the uncertainty scale on scorer.oof (in place);
+    training_info["oof"] gets the out-of-fold metrics of the calibrated, guarded bands."""
+    oof, config = scorer.oof, scorer.config
+    doubt = member_doubt(oof["members"], oof["outside"])
+    mean = oof["members"].mean(0)
+    scorer.calibration = fit_band_calibration(
+        method, oof["y"], mean, oof["penalties"], oof["center"], doubt, oof["weights"], config.max_mae_increase,
+        config.stretch,
+    )  # fmt: skip
+    guarded = np.clip(scorer.calibration.apply(mean, doubt) - oof["penalties"], 0.0, 9.0)
+    metrics = band_metrics(oof["y"], guarded)
+    scorer.oof_rmse = metrics["rmse"]
+    scorer.uncertainty_scale = 1.0
+    _, stated = scorer._bands_and_uncertainty(oof["members"], oof["outside"], oof["penalties"])
+    if config.uncertainty_coverage > 0:
+        scorer.uncertainty_scale = uncertainty_scale(oof["y"], guarded, stated, config.uncertainty_coverage)
+    scorer.training_info |= {
+        "calibration": scorer.calibration.describe(),
+        "uncertainty_scale": scorer.uncertainty_scale,
+        "oof": {k: v for k, v in metrics.items() if k in {"qwk", "mae", "rmse", "pearson"}},
+    }
+    return scorer
+
+
+def recalibrated(scorer: Scorer, method: str, uncertainty_coverage: float | None = None) -> Scorer:
+    """A copy of a freshly trained scorer (it has .oof) with another calibration; the members are shared."""
+    if scorer.oof is None:
+        raise ValueError("this scorer has no out-of-fold predictions (loaded, or trained without folds)")
+    twin = copy.copy(scorer)
+    coverage = scorer.config.uncertainty_coverage if uncertainty_coverage is None else uncertainty_coverage
+    twin.config = replace(scorer.config, calibration=method, uncertainty_coverage=coverage)
+    twin.training_info = dict(scorer.training_info)
+    return fit_calibration(twin, method)
 
 
 def _merge_duplicates(records: list[LabelledEssay]) -> list[LabelledEssay]:
