@@ -201,4 +201,6 @@ class CalibratedScorer:
         raise TypeError("a calibrated scorer predicts from texts (predict); use .scorer for its raw features")
 
     def __getattr__(self, name: str):
+        if name in ("scorer", "calibration"):  # not set yet (copy, unpickling): no endless recursion
+            raise AttributeError(name)
         return getattr(self.scorer, name)
