@@ -19,8 +19,8 @@ from .engine import STEP_SPECS
 
 # A recipe's documented duration, where no round of it has run here yet: (minutes, where the figure comes from).
 DOCUMENTED_MINUTES = {
-    "cpu-smoke": (18, "a whole round on a 2-core CPU, issue 17 (scorer 11 min, evaluate 6 min)"),
-    "cpu-demo": (49, "a whole round on a 2-core CPU, issue 17"),
+    "cpu-smoke": (18, "a whole round on a 2-core CPU in issue 17, before the baseline's figures were reused"),
+    "cpu-demo": (49, "a whole round on a 2-core CPU in issue 17, before the baseline's figures were reused"),
 }
 CAPABILITIES_TIMEOUT = 1.0  # seconds the form waits for the workers to say what they have
 
@@ -115,5 +115,5 @@ def expected_duration(recipe: str) -> dict | None:
         return {"minutes": round(seconds / 60, 1), "source": f"measured: {len(rounds)} finished round(s) here"}
     if recipe in DOCUMENTED_MINUTES:
         minutes, where = DOCUMENTED_MINUTES[recipe]
-        return {"minutes": minutes, "source": f"documented estimate ({where}); no finished round of it here yet"}
+        return {"minutes": minutes, "source": f"documented estimate: {where}; no round of it has finished here yet"}
     return None
