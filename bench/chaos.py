@@ -304,9 +304,9 @@ class Chaos:
 
 
 def check(log: RaterLog) -> dict:
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
-    from labeling.models import LedgerEntry, Rating, RatingItem, Rewrite
+    from labeling.models import LedgerEntry, Rating, RatingItem, ReviewStatus, Rewrite
 
     def extras(rows) -> int:
         return sum(row["n"] - 1 for row in rows.annotate(n=Count("pk")).filter(n__gt=1))
@@ -319,7 +319,9 @@ def check(log: RaterLog) -> dict:
         "duplicate_items": extras(RatingItem.objects.values("batch", "rewrite"))
         + extras(RatingItem.objects.values("rewrite")),
         "duplicate_ledger_entries": extras(LedgerEntry.objects.values("rating", "kind")),
-        "ledger_matches_ratings": LedgerEntry.objects.filter(kind="earning").count() == len(stored),
+        # A held rating (submitted in less than its minimum reading time) earns only once a reviewer approves it.
+        "ledger_matches_ratings": LedgerEntry.objects.filter(kind="earning").count()
+        == Rating.objects.filter(Q(held=False) | Q(review_status=ReviewStatus.APPROVED)).count(),
         "ratings_submitted": len(log.confirmed),
         "lost_ratings": len(log.confirmed - stored),
         "rater_errors": len(log.errors),
@@ -397,6 +399,7 @@ def main() -> None:
     result = run(config)
     ok = result["stuck"] == 0 and result["lost_ratings"] == 0 and result["finished"] == result["rounds"]
     ok = ok and not (result["duplicate_rewrites"] or result["duplicate_items"] or result["duplicate_ledger_entries"])
+    ok = ok and result["ledger_matches_ratings"]
     print("checks:", "OK" if ok else "FAILED")
     print(json.dumps(result))
     sys.exit(0 if ok else 1)
