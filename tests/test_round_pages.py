@@ -423,6 +423,18 @@ def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client, smal
 
 
 @pytest.mark.django_db
+def test_scorer_page_of_figures_in_an_older_shape_says_so_instead_of_failing(staff_client):
+    older = {"test": {"qwk": 0.5, "confusion_matrix": {"labels": [5, 6], "matrix": [[1, 0], [0, 1]]}}}
+    version = ModelVersion.objects.create(kind=ModelKind.SCORER, name="s-old", artifact_path="x", metrics=older)
+    response = staff_client.get(f"/models/{version.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Figures from an older version" in page and "0.5" in page  # the headline still shows
+    assert f"/models/{version.pk}/confusion.png" not in page
+    assert staff_client.get(f"/models/{version.pk}/confusion.png").status_code == 404
+
+
+@pytest.mark.django_db
 def test_score_page_says_when_no_scorer_is_promoted(staff_client):
     response = staff_client.post("/score/", {"question": "Q?", "essay": AN_ESSAY})
     assert response.status_code == 200
