@@ -56,13 +56,6 @@ def recipes(tmp_path, settings):
     return folder
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    make_user("boss", staff=True)
-    client.login(username="boss", password=PASSWORD)
-    return client
-
-
 def make_round(number: int, status=RoundStatus.SUCCEEDED, metrics=None, config=None) -> TrainingRound:
     started = timezone.now() - timedelta(minutes=10 * number)
     return TrainingRound.objects.create(
