@@ -8,7 +8,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aes_site.settings")
 # "gpu" for round steps that train or generate (a GPU machine when one exists), "scorer" for scorer trainings asked
 # for on the Models page, "default" for the rest (round bookkeeping, the sweep, queueing pairs).
 QUEUE_OF_PREFIX = {"gpu_": "gpu", "scorer_": "scorer"}
-QUEUES = ("default", *QUEUE_OF_PREFIX.values())
 
 app = Celery("aes_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")

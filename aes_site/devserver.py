@@ -31,40 +31,28 @@ def wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float =
 WORKER_QUEUES = ("gpu", "scorer", "default")
 
 
+def celery_command(*arguments: str) -> list[str]:
+    """`celery -A aes_site ...` run by this interpreter."""
+    return [sys.executable, "-m", "celery", "-A", "aes_site", *arguments]
+
+
 def worker_command(queue: str) -> list[str]:
     concurrency = os.environ.get("AES_WORKER_CONCURRENCY", "1") if queue == "gpu" else "1"
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "aes_site",
-        "worker",
-        "-n",
-        f"{queue}@%h",
-        "-Q",
-        queue,
-        "--concurrency",
-        concurrency,
-        "--loglevel",
-        "INFO",
-    ]
+    return celery_command(
+        "worker", "-n", f"{queue}@%h", "-Q", queue, "--concurrency", concurrency, "--loglevel", "INFO"
+    )
+
+
+def solo_worker_command(name: str, queues: str) -> list[str]:
+    """One worker process doing one task at a time, quick to start (no gossip, no mingle): the tests' and the
+    benchmarks' workers, which they kill and restart."""
+    options = ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    return celery_command("worker", "-n", f"{name}@%h", "-Q", queues, *options)
 
 
 def beat_command(data_dir: Path) -> list[str]:
     """Celery beat: sends the periodic sweep that fails dead round steps and re-sends lost ones (one per deployment)."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "aes_site",
-        "beat",
-        "--schedule",
-        str(data_dir / "celerybeat-schedule"),
-        "--loglevel",
-        "INFO",
-    ]
+    return celery_command("beat", "--schedule", str(data_dir / "celerybeat-schedule"), "--loglevel", "INFO")
 
 
 def main() -> int:

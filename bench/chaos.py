@@ -108,9 +108,9 @@ class Process:
 
 
 def worker(name: str, queues: str, env: dict, folder: Path) -> Process:
-    command = [sys.executable, "-m", "celery", "-A", "aes_site", "worker", "-n", f"{name}@%h", "-Q", queues]
-    command += ["--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle"]
-    process = Process(name, command, env, folder)
+    from aes_site.devserver import solo_worker_command
+
+    process = Process(name, solo_worker_command(name, queues), env, folder)
     process.wait_for("ready.")
     return process
 

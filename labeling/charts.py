@@ -127,36 +127,6 @@ def line_chart_png(
     return _png(fig)
 
 
-def calibration_points(true_bands: Sequence[float], predicted: Sequence[float]) -> list[tuple[float, float, int]]:
-    """Mean prediction per true band: (true band, mean predicted, count), sorted by band."""
-    groups: dict[float, list[float]] = {}
-    for t, p in zip(true_bands, predicted, strict=True):
-        groups.setdefault(float(t), []).append(float(p))
-    return [(band, sum(ps) / len(ps), len(ps)) for band, ps in sorted(groups.items())]
-
-
-def calibration_png(true_bands: Sequence[float], predicted: Sequence[float], title: str = "Predicted vs true") -> bytes:
-    fig = _figure(4.6, 4.2)
-    if not true_bands:
-        _message(fig, "no predictions stored")
-        return _png(fig)
-    ax = fig.add_subplot()
-    ax.scatter(true_bands, predicted, s=10, alpha=0.35, color=COLOURS[0], label="essay")
-    points = calibration_points(true_bands, predicted)
-    ax.plot([p[0] for p in points], [p[1] for p in points], color=COLOURS[1], marker="o", label="mean per band")
-    low = min(min(true_bands), min(predicted)) - 0.5
-    high = max(max(true_bands), max(predicted)) + 0.5
-    ax.plot([low, high], [low, high], color="#5b6478", linestyle="--", linewidth=1, label="perfect")
-    ax.set_xlim(low, high)
-    ax.set_ylim(low, high)
-    ax.set_xlabel("true band")
-    ax.set_ylabel("predicted band")
-    ax.set_title(title, fontsize=11)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _png(fig)
-
-
 def mean_points_png(points: Sequence[tuple[float, float]], title: str, xlabel: str, ylabel: str) -> bytes:
     """A calibration curve given only as (true band, mean predicted) points."""
     fig = _figure(4.6, 4.2)
@@ -190,21 +160,6 @@ def bar_chart_png(values: Mapping[str, float], title: str, ylabel: str = "") -> 
     ax.grid(axis="y", alpha=0.3)
     ax.tick_params(axis="x", labelsize=8)
     return _png(fig)
-
-
-def confusion_matrix(
-    true_bands: Sequence[float], predicted: Sequence[float], labels: Sequence[float]
-) -> list[list[int]]:
-    """rows = true band, columns = predicted band, both rounded to the nearest label."""
-    index = {float(label): i for i, label in enumerate(labels)}
-    matrix = [[0] * len(labels) for _ in labels]
-
-    def nearest(value: float) -> int:
-        return index[min(index, key=lambda label: abs(label - value))]
-
-    for t, p in zip(true_bands, predicted, strict=True):
-        matrix[nearest(float(t))][nearest(float(p))] += 1
-    return matrix
 
 
 def confusion_png(labels: Sequence, matrix: Sequence[Sequence[int]], title: str = "Confusion matrix") -> bytes:

@@ -7,7 +7,6 @@ Redis server it starts itself.
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,25 +64,10 @@ class CeleryWorker:
     def start(self, timeout: float = 60.0) -> "CeleryWorker":
         env = dict(os.environ, DATABASE_URL=database_url_for_subprocess(), PYTHONUNBUFFERED="1")
         env.pop("CELERY_TASK_ALWAYS_EAGER", None)
+        from aes_site.devserver import solo_worker_command
+
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "aes_site",
-                "worker",
-                "-n",
-                f"{self.name}@%h",
-                "-Q",
-                self.queues,
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
+            solo_worker_command(self.name, self.queues),
             cwd=REPO,
             env=env,
             stdout=self.log_path.open("w"),
@@ -272,6 +256,13 @@ def make_user(db):
         return user
 
     return make
+
+
+@pytest.fixture
+def staff_client(client, make_user):
+    """A test client logged in as "boss", a staff member in every role group."""
+    client.force_login(make_user("boss", staff=True))
+    return client
 
 
 @pytest.fixture

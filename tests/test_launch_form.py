@@ -11,12 +11,6 @@ from labeling.training import engine
 from labeling.training.forms import LaunchRoundForm
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("boss", staff=True))
-    return client
-
-
 @pytest.mark.django_db
 def test_an_sft_only_recipe_hides_and_ignores_the_rl_settings(staff_client):
     defaults = staff_client.get("/rounds/new/").context["recipe_defaults"]

@@ -89,8 +89,8 @@ def play_worker_to_the_end(training_round: TrainingRound) -> None:
         metrics={
             "test": band_metrics(true, predicted),
             "perturbations": {
-                "repeat_paragraph": {"share_raised": 0.0, "mean_change": -0.21},
-                "append_fancy_words": {"share_raised": 0.01, "mean_change": -0.05},
+                "repeat_paragraph": {"n": 12, "raised_share": 0.0, "mean_change": -0.21},
+                "append_fancy_words": {"n": 12, "raised_share": 0.08, "mean_change": -0.05},
             },
         },
     )

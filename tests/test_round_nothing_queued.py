@@ -13,13 +13,6 @@ from labeling.training.steps import rewrite_counts
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    make_user("boss", staff=True)
-    client.login(username="boss", password="pw-for-tests-1")
-    return client
-
-
 def round_with_rewrites(kept_reasons: list[str], changed: int = 0):
     training_round = engine.launch_round("cpu-smoke", round_config_from_form("cpu-smoke", []), dispatch=False)
     for i, reason in enumerate([*kept_reasons, *["ok"] * changed]):

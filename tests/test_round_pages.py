@@ -56,13 +56,6 @@ def recipes(tmp_path, settings):
     return folder
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    make_user("boss", staff=True)
-    client.login(username="boss", password=PASSWORD)
-    return client
-
-
 def make_round(number: int, status=RoundStatus.SUCCEEDED, metrics=None, config=None) -> TrainingRound:
     started = timezone.now() - timedelta(minutes=10 * number)
     return TrainingRound.objects.create(
@@ -420,6 +413,18 @@ def test_scorer_page_renders_metrics_charts_and_perturbations(staff_client, smal
         assert f"/models/{version.pk}/{chart}.png" in page
         response = staff_client.get(f"/models/{version.pk}/{chart}.png")
         assert response.status_code == 200 and response.content.startswith(b"\x89PNG"), chart
+
+
+@pytest.mark.django_db
+def test_scorer_page_of_figures_in_an_older_shape_says_so_instead_of_failing(staff_client):
+    older = {"test": {"qwk": 0.5, "confusion_matrix": {"labels": [5, 6], "matrix": [[1, 0], [0, 1]]}}}
+    version = ModelVersion.objects.create(kind=ModelKind.SCORER, name="s-old", artifact_path="x", metrics=older)
+    response = staff_client.get(f"/models/{version.pk}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Figures from an older version" in page and "0.5" in page  # the headline still shows
+    assert f"/models/{version.pk}/confusion.png" not in page
+    assert staff_client.get(f"/models/{version.pk}/confusion.png").status_code == 404
 
 
 @pytest.mark.django_db

@@ -14,12 +14,6 @@ ESSAY = (
 )
 
 
-@pytest.fixture
-def staff_client(client, make_user):
-    client.force_login(make_user("boss", staff=True))
-    return client
-
-
 @pytest.mark.django_db
 def test_an_essay_over_the_limit_is_refused_with_its_length_and_nothing_is_cut(staff_client):
     page = staff_client.get("/score/").content.decode()

@@ -13,13 +13,6 @@ from labeling.training import tasks
 
 
 @pytest.fixture
-def staff_client(client, make_user):
-    make_user("boss", staff=True)
-    client.login(username="boss", password="pw-for-tests-1")
-    return client
-
-
-@pytest.fixture
 def scorer_queue():
     """The scorer queue of the suite's Redis, emptied first; yields the raw messages in it on each call."""
     with app.connection_for_write() as connection:

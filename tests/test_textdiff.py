@@ -1,6 +1,6 @@
 """Word-level diff of a rewrite against its original."""
 
-from labeling.training.textdiff import tokenize, word_diff, word_diff_html
+from labeling.training.textdiff import tokenize, word_diff
 
 
 def test_identical_texts_have_no_marks():
@@ -11,7 +11,7 @@ def test_identical_texts_have_no_marks():
 
 
 def test_a_changed_word_is_deleted_and_inserted_in_place():
-    assert word_diff_html("He go to school every day.", "He goes to school every day.") == (
+    assert word_diff("He go to school every day.", "He goes to school every day.").html == (
         "He <del>go</del><ins>goes</ins> to school every day."
     )
 
@@ -23,7 +23,7 @@ def test_added_and_removed_words_and_punctuation_are_counted():
 
 
 def test_everything_is_escaped_even_inside_marks():
-    html = word_diff_html('a <script>alert("x")</script> b', "a <img src=x onerror=alert(1)> b")
+    html = word_diff('a <script>alert("x")</script> b', "a <img src=x onerror=alert(1)> b").html
     assert "<script>" not in html and "<img" not in html
     assert "<del>script&gt;</del>" in html and "&quot;x&quot;" in html and "&lt;/script" in html
     assert html.startswith("a ") and html.endswith(" b")
@@ -35,7 +35,7 @@ def test_removing_the_marked_up_parts_gives_back_each_text():
 
     original = "Firstly, goverment should invest in public transport; secondly, taxes."
     rewrite = "Firstly, the government should invest in public transport. Secondly, taxes."
-    html = word_diff_html(original, rewrite)
+    html = word_diff(original, rewrite).html
     assert unescape(re.sub(r"<ins>.*?</ins>|</?del>", "", html)) == original
     assert unescape(re.sub(r"<del>.*?</del>|</?ins>", "", html)) == rewrite
 

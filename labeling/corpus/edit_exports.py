@@ -7,7 +7,6 @@
   rejected, or the passage unchanged (rl.edit_verdicts.preference_sentence_pairs: what the DPO stage learns from).
 """
 
-import csv
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +16,7 @@ from labeling.models import Essay
 from rl.edit_verdicts import preference_sentence_pairs
 
 from .edit_labels import EditRow, approved_edit_rows, judged_passages
+from .formats import write_csv
 
 EDITS_COLUMNS = [
     "essay_id",
@@ -49,28 +49,26 @@ def _rows(round_number: int | None, split: str | None) -> list[EditRow]:
 
 def write_edits_csv(path: Path, round_number: int | None, split: str | None) -> int:
     rows = _rows(round_number, split)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(EDITS_COLUMNS)
-        for row in rows:
-            writer.writerow(
-                [
-                    row.essay_id,
-                    row.rewrite_id,
-                    "" if row.round_number is None else row.round_number,
-                    row.position,
-                    row.question,
-                    row.sentence_before,
-                    row.sentence_after,
-                    row.before,
-                    row.after,
-                    row.votes["rewrite"],
-                    row.votes["original"],
-                    row.votes["same"],
-                    row.consensus or "",
-                    row.gold_expected,
-                ]
-            )
+    records = (
+        [
+            row.essay_id,
+            row.rewrite_id,
+            "" if row.round_number is None else row.round_number,
+            row.position,
+            row.question,
+            row.sentence_before,
+            row.sentence_after,
+            row.before,
+            row.after,
+            row.votes["rewrite"],
+            row.votes["original"],
+            row.votes["same"],
+            row.consensus or "",
+            row.gold_expected,
+        ]
+        for row in rows
+    )
+    write_csv(path, EDITS_COLUMNS, records)
     return len(rows)
 
 

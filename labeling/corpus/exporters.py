@@ -12,7 +12,6 @@ still reads the "<4" of older files). In the CSV, newlines inside texts are writ
 line, as in the seed format; the importer decodes them. Files are written to a temporary file and renamed.
 """
 
-import csv
 import json
 import os
 import tempfile
@@ -30,7 +29,7 @@ from labeling.models import Essay
 
 from . import labels
 from .edit_exports import write_edits_csv, write_edits_dpo
-from .formats import NEWLINE_TOKEN
+from .formats import NEWLINE_TOKEN, write_csv
 
 SCORER_COLUMNS = ["id", "question", "essay", "score", "timestamp", "iteration", "source", "below_4", "split"]
 DPO_COLUMNS = ["prompt", "chosen", "rejected"]
@@ -104,23 +103,21 @@ def encode_newlines(text: str) -> str:
 
 def write_scorer_csv(path: Path, round_number: int | None, split: str | None) -> int:
     rows = scorer_rows(round_number, split)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(SCORER_COLUMNS)
-        for row in rows:
-            writer.writerow(
-                [
-                    row.id,
-                    encode_newlines(row.question),
-                    encode_newlines(row.essay),
-                    f"{row.score:.1f}",
-                    row.timestamp,
-                    row.iteration,
-                    row.source,
-                    "true" if row.below_4 else "false",
-                    row.split,
-                ]
-            )
+    records = (
+        [
+            row.id,
+            encode_newlines(row.question),
+            encode_newlines(row.essay),
+            f"{row.score:.1f}",
+            row.timestamp,
+            row.iteration,
+            row.source,
+            "true" if row.below_4 else "false",
+            row.split,
+        ]
+        for row in rows
+    )
+    write_csv(path, SCORER_COLUMNS, records)
     return len(rows)
 
 
@@ -128,17 +125,7 @@ def write_jsonl(path: Path, round_number: int | None, split: str | None) -> int:
     rows = scorer_rows(round_number, split)
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
-            record = {
-                "id": row.id,
-                "question": row.question,
-                "essay": row.essay,
-                "score": row.score,
-                "timestamp": row.timestamp,
-                "iteration": row.iteration,
-                "source": row.source,
-                "below_4": row.below_4,
-                "split": row.split,
-            }
+            record = {name: getattr(row, name) for name in SCORER_COLUMNS}
             handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return len(rows)
 
@@ -160,17 +147,7 @@ PARQUET_SCHEMA = pa.schema(
 
 def write_parquet(path: Path, round_number: int | None, split: str | None) -> int:
     rows = scorer_rows(round_number, split)
-    columns = {
-        "id": [row.id for row in rows],
-        "question": [row.question for row in rows],
-        "essay": [row.essay for row in rows],
-        "score": [row.score for row in rows],
-        "below_4": [row.below_4 for row in rows],
-        "timestamp": [row.timestamp for row in rows],
-        "iteration": [row.iteration for row in rows],
-        "source": [row.source for row in rows],
-        "split": [row.split for row in rows],
-    }
+    columns = {name: [getattr(row, name) for row in rows] for name in PARQUET_SCHEMA.names}
     pq.write_table(pa.table(columns, schema=PARQUET_SCHEMA), path)
     return len(rows)
 

@@ -1,4 +1,5 @@
-"""The import file formats and reading one file: the published datasets and the scorer format (CSV or JSONL).
+"""The import file formats and reading one file: the published datasets and the scorer format (CSV or JSONL); the
+CSV dialect the exports write (write_csv).
 
 Whole-file problems (empty, binary, not UTF-8, broken CSV quoting, unknown header) raise ImportFileError with a one-line
 message; a bad row raises RowError, which the importer records as a rejected row.
@@ -8,6 +9,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -186,6 +188,14 @@ def read_csv(text: str, import_format: ImportFormat) -> list[tuple[int, dict[str
             ) from None
         raise ImportFileError(f"line {line}: broken CSV quoting ({error})") from None
     return records
+
+
+def write_csv(path: Path, columns: list[str], records: Iterable[list]) -> None:
+    """A header and one line a record, in the dialect read_csv reads ("\\n" line ends)."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(records)
 
 
 def read_jsonl(text: str) -> list[tuple[int, dict]]:

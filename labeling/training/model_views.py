@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from labeling import charts
 from labeling.models import ModelKind, ModelVersion, Promotion, ScorerTraining
 from labeling.roles import permission_required, staff_required
-from rl.metrics import HALF_BANDS
 
 from .rater_calibration import label_count
 from .round_figures import scorer_test_metrics
@@ -37,7 +36,7 @@ def headline(version: ModelVersion) -> list[tuple[str, object]]:
         metrics, figures = scorer_test_metrics(version), SCORER_FIGURES
     else:
         # The evaluate step of a round stores its held-out figures under 'eval'.
-        metrics, figures = (version.metrics or {}).get("eval") or version.metrics or {}, REWRITER_FIGURES
+        metrics, figures = (version.metrics or {}).get("eval") or {}, REWRITER_FIGURES
     return [(label, metrics[key]) for key, label in figures if key in metrics]
 
 
@@ -107,79 +106,56 @@ def model_promote(request, pk: int):
     return redirect("models")
 
 
-def _calibration_points(test: dict) -> list[tuple[float, float]]:
-    """(true band, mean predicted band): stored as 'calibration' rows, else read off the confusion matrix."""
-    points = []
-    for row in test.get("calibration") or []:
-        if isinstance(row, dict):
-            band = row.get("band", row.get("true"))
-            mean = row.get("mean_predicted", row.get("predicted", row.get("mean")))
-        else:
-            band, mean = row[0], row[1]
-        if band is not None and mean is not None:
-            points.append((float(band), float(mean)))
-    if points:
-        return points
-    labels, matrix = _confusion(test)
-    for band, counts in zip(labels, matrix, strict=False):
-        if sum(counts):
-            mean = sum(float(label) * count for label, count in zip(labels, counts, strict=True)) / sum(counts)
-            points.append((float(band), mean))
-    return points
-
-
 def _confusion(test: dict) -> tuple[list[str], list[list[int]]]:
-    """Labels and counts (rows true, columns predicted), cropped to the bands that occur."""
-    stored = test.get("confusion_matrix", test.get("confusion"))
-    labels = test.get("labels")
-    if isinstance(stored, dict):
-        labels, stored = stored.get("labels"), stored.get("matrix")
+    """Labels and counts (rows true, columns predicted) as rl.metrics.band_metrics stores them, cropped to the bands
+    that occur."""
+    stored = test.get("confusion_matrix")
     if not stored:
         return [], []
-    if not labels:
-        labels = [float(b) for b in HALF_BANDS] if len(stored) == len(HALF_BANDS) else list(range(len(stored)))
+    labels = test["labels"]
     used = [i for i in range(len(stored)) if sum(stored[i]) or sum(row[i] for row in stored)]
-    low, high = min(used, default=0), max(used, default=len(stored) - 1)
-    keep = range(low, high + 1)
+    keep = range(min(used, default=0), max(used, default=len(stored) - 1) + 1)
     return [str(labels[i]) for i in keep], [[stored[i][j] for j in keep] for i in keep]
 
 
+def _calibration_points(test: dict) -> list[tuple[float, float]]:
+    """(true band, mean predicted band), read off the confusion matrix."""
+    labels, matrix = _confusion(test)
+    return [
+        (float(band), sum(float(label) * count for label, count in zip(labels, counts, strict=True)) / sum(counts))
+        for band, counts in zip(labels, matrix, strict=True)
+        if sum(counts)
+    ]
+
+
 def _per_band_mae(test: dict) -> dict[str, float]:
-    """True band -> MAE; stored as {band: mae}, {band: {"n", "mae"}} or a list of {"band", "mae"}."""
-    per_band = test.get("per_band_mae") or {}
-    if isinstance(per_band, list):
-        per_band = {str(row.get("band")): row.get("mae") for row in per_band if isinstance(row, dict)}
-    values = {str(band): (mae.get("mae") if isinstance(mae, dict) else mae) for band, mae in per_band.items()}
-    return {band: float(mae) for band, mae in values.items() if mae is not None}
+    """True band -> MAE, from band_metrics' {band: {"n", "mae"}}."""
+    return {band: float(row["mae"]) for band, row in (test.get("per_band_mae") or {}).items()}
 
 
-def _perturbations(metrics: dict) -> list[dict]:
-    """One row per perturbation; each is a dict of figures (share raised, mean change ...) or a single number."""
-    report = metrics.get("perturbations") or {}
-    rows = []
-    for name, figures in report.items():
-        if isinstance(figures, dict):
-            rows.append({"name": name, "figures": {k: v for k, v in figures.items() if _is_scalar(v)}})
-        else:
-            rows.append({"name": name, "figures": {"value": figures}})
-    return rows
+# What a stored evaluation in a shape this code does not read raises: the pages say so instead of failing.
+OLDER_SHAPE_ERRORS = (AttributeError, IndexError, KeyError, TypeError, ValueError)
 
 
 def _evaluation(version: ModelVersion) -> dict:
     metrics = version.metrics or {}
     test = scorer_test_metrics(version)
-    # A figure may be stored beside 'test' rather than inside it.
-    sources = {**metrics, **test}
-    perturbations = _perturbations(sources)
-    return {
-        "headline": headline(version),
-        "other": {k: v for k, v in test.items() if _is_scalar(v) and k not in dict(SCORER_FIGURES)},
-        "has_calibration": bool(_calibration_points(sources) or sources.get("predictions")),
-        "per_band_mae": _per_band_mae(sources),
-        "has_confusion": bool(_confusion(sources)[1]),
-        "perturbations": perturbations,
-        "perturbation_columns": sorted({k for row in perturbations for k in row["figures"]}),
-    }
+    evaluation = {"headline": headline(version)}
+    try:
+        # The gaming report is stored beside 'test': {perturbation: {figure: value}}.
+        perturbations = [
+            {"name": name, "figures": figures} for name, figures in (metrics.get("perturbations") or {}).items()
+        ]
+        return evaluation | {
+            "other": {k: v for k, v in {**metrics, **test}.items() if _is_scalar(v) and k not in dict(SCORER_FIGURES)},
+            "has_calibration": bool(_calibration_points(test)),
+            "per_band_mae": _per_band_mae(test),
+            "has_confusion": bool(_confusion(test)[1]),
+            "perturbations": perturbations,
+            "perturbation_columns": sorted({k for row in perturbations for k in row["figures"]}),
+        }
+    except OLDER_SHAPE_ERRORS:
+        return evaluation | {"older": True}
 
 
 @staff_required
@@ -199,22 +175,19 @@ def model_detail(request, pk: int):
 @staff_required
 def model_chart(request, pk: int, chart: str):
     version = get_object_or_404(ModelVersion, pk=pk, kind=ModelKind.SCORER)
-    sources = {**(version.metrics or {}), **scorer_test_metrics(version)}
-    if chart == "calibration":
-        predictions = sources.get("predictions")
-        if predictions:
-            png = charts.calibration_png([float(t) for t, _ in predictions], [float(p) for _, p in predictions])
+    test = scorer_test_metrics(version)
+    try:
+        if chart == "calibration":
+            title = "Calibration: mean predicted per true band"
+            png = charts.mean_points_png(_calibration_points(test), title, "true band", "predicted")
+        elif chart == "per_band_mae":
+            png = charts.bar_chart_png(_per_band_mae(test), "MAE per true band", "MAE")
+        elif chart == "confusion":
+            png = charts.confusion_png(*_confusion(test))
         else:
-            png = charts.mean_points_png(
-                _calibration_points(sources), "Calibration: mean predicted per true band", "true band", "predicted"
-            )
-    elif chart == "per_band_mae":
-        png = charts.bar_chart_png(_per_band_mae(sources), "MAE per true band", "MAE")
-    elif chart == "confusion":
-        labels, matrix = _confusion(sources)
-        png = charts.confusion_png(labels, matrix)
-    else:
-        raise Http404("unknown chart")
+            raise Http404("unknown chart")
+    except OLDER_SHAPE_ERRORS as exc:
+        raise Http404("figures from an older version: no chart") from exc
     return HttpResponse(png, content_type="image/png")
 
 

@@ -49,11 +49,9 @@ def format_duration(seconds: float | None) -> str:
 
 
 def scorer_test_metrics(version) -> dict:
-    """A scorer version's test-set figures, whether stored under metrics['test'] or at the top level."""
-    if version is None:
-        return {}
-    metrics = version.metrics or {}
-    return metrics.get("test") if isinstance(metrics.get("test"), dict) else metrics
+    """A scorer version's test-set figures (metrics['test']); none for a scorer trained without test essays."""
+    test = (version.metrics or {}).get("test") if version else None
+    return test if isinstance(test, dict) else {}
 
 
 def round_versions(training_round: TrainingRound) -> dict:
@@ -93,7 +91,7 @@ def round_row(training_round: TrainingRound, costs: dict[int, Decimal]) -> dict:
 
 def product_table(metrics: dict) -> list[dict]:
     """Rows new policy / baseline / promoted (scorer-judged) and human-judged, with the product figures present."""
-    by_policy = metrics.get("by_policy") or {"new": {k: metrics[k] for k, _ in PRODUCT_FIGURES if k in metrics}}
+    by_policy = metrics.get("by_policy") or {}
     candidates = [
         ("new policy", by_policy.get("new")),
         ("few-shot baseline", by_policy.get("baseline")),

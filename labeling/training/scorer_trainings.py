@@ -22,7 +22,6 @@ from .scoring import train_scorer_version
 log = logging.getLogger(__name__)
 
 ACTIVE_KEY = "scorer"
-ACTIVE = [RoundStatus.PENDING, RoundStatus.RUNNING]
 
 
 def request_training(user=None, promote: bool = False, include_human: bool = True) -> tuple[ScorerTraining, bool]:

@@ -45,7 +45,3 @@ def word_diff(original: str, rewrite: str) -> WordDiff:
             parts.append(f"<ins>{html.escape(added)}</ins>")
             inserted += _count_words(new[j1:j2])
     return WordDiff(html=mark_safe("".join(parts)), words_inserted=inserted, words_deleted=deleted)
-
-
-def word_diff_html(original: str, rewrite: str) -> SafeString:
-    return word_diff(original, rewrite).html
