@@ -74,3 +74,20 @@ def test_routing_curve_reveals_every_label_in_both_orders(records):
     # With every label revealed both orders train the same scorer.
     assert curve["rows"]["routed"][-1]["mae"] == pytest.approx(curve["rows"]["random"][-1]["mae"])
     assert len(curve["savings"]) == 5
+
+
+def test_shift_evaluation_reports_every_method_the_baseline_and_the_rater_curve(records):
+    from rl.scorer.evaluation import shift_evaluation
+
+    config = ScorerConfig(cv_folds=3, seeds=(0, 1), pca_components=8, lgbm_estimators=30, tfidf_max_features=3000)
+    report = shift_evaluation(records[::8], config, ("stretch", "ordinal"))
+    assert set(report) == {"source", "prompts", "top_heavy", "length"}
+    for piece in report.values():
+        assert set(piece["methods"]) == {"stretch", "ordinal"}
+        for row in piece["methods"].values():
+            assert len(row["bands"]) == piece["n_test"] and 0 < row["mae"] < 3
+            assert 0 <= row["coverage"] <= 1 and 0 <= row["coverage_unscaled"] <= 1
+        assert 0 < piece["ridge"]["mae"] < 3
+        assert all(k in {"10", "20", "50", "100"} for k in piece["rater_calibration"])
+    with pytest.raises(ValueError, match="must include the configured calibration"):
+        shift_evaluation(records[::8], config, ("ordinal",))

@@ -139,7 +139,7 @@ def shift_slices(records: list[LabelledEssay], seed: int = 0) -> list[ShiftSlice
     """Cross-source evaluations built from the training essays alone (the benchmark test set stays untouched).
 
     source: trained on the TFCS-cleaned chillies rows (lowercased, one block), tested on the raw chillies rows of
-      another release of the dataset (kept case, written in paragraphs, 38 "<4" bands).
+      another release of the dataset (case kept, written in paragraphs, 25 "<4" bands stored as 4.0).
     prompts: a quarter of the questions held out, with all their essays.
     top_heavy: the same held-out questions, essays of band 5.0 and up only: a population of stronger writers (the
       label distribution moves, the scorer's training does not).
