@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 MIN_LABELS = 30  # labelled edits before a learnt verdict replaces the rule (rewriter.verdict_min_labels)
-PRIOR_LABELS = 20.0  # the rule's pseudo-labels weigh this many raters' labels in all
+PRIOR_LABELS = 10.0  # the rule's pseudo-labels weigh this many raters' labels in all
 GAIN_CLIP = 20.0  # nats
 # The model's side of 0.5 decides a verdict's direction; where the rule disagrees, the model must be this sure
 # (P >= 0.5 + margin for a fix, P < 0.5 - margin for a harm), else the change counts as neither.

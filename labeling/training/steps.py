@@ -355,10 +355,16 @@ def policy_figures(context: StepContext, rewriter, originals: list[str], out) ->
     verifier judges fixes, the policy edits it refused, and GLEU on a GEC set when settings.GEC_DIR names one."""
     figures = scored_figures([r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out])
     if rewriter.settings.edit_verifier:
+        from rl.verdict_model import load_verdict_model
         from rl.verifier import rewrite_verdicts, verified_share
 
+        s = rewriter.settings
         judged = rewrite_verdicts(
-            rewriter.language_model, originals, [r.text for r in out], rewriter.settings.verdict_threshold
+            rewriter.language_model,
+            originals,
+            [r.text for r in out],
+            s.verdict_threshold,
+            load_verdict_model(s.verdict_model),
         )
         figures["verified_share"] = verified_share(judged)
         figures["refused_edits"] = rewriter.stats.unverified_edits
