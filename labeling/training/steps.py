@@ -11,7 +11,6 @@ from collections import Counter
 
 from django.conf import settings
 
-from labeling.corpus.edit_labels import labelled_edit_pairs
 from labeling.corpus.labels import consensus_human_labels
 from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
 from labeling.rating import batches
@@ -110,15 +109,7 @@ def fit_verdicts(context: StepContext) -> dict:
     config = recipe(context)
     if not config.rewriter.edit_verifier:
         raise StepSkipped("the recipe's edit verifier is off (rewriter.edit_verifier: false)")
-    edits = labelled_edit_pairs()
-    needed = config.rewriter.verdict_min_labels
-    summary = {"labelled_edits": len(edits), "min_labels": needed, "verdict_model": ""}
-    if len(edits) >= needed:
-        from rl.corrector import LanguageModel  # loads torch: only in the worker that runs the step
-
-        context.log(f"learning the raters' edit verdict from {len(edits)} labelled edits")
-        language_model = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
-        summary = verdict_learning.fit_from_labels(language_model, edits, config.rewriter.verdict_threshold, needed)
+    summary = verdict_learning.learn(config.rewriter, config.policy.model, log=context.log)
     tr = context.training_round
     tr.refresh_from_db()
     tr.metrics = json_safe({**tr.metrics, "edit_verdicts": summary})

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from labeling.corpus.edit_labels import labelled_edit_pairs
 from rl.edit_verdicts import LabelledEdit
 from rl.verdict_model import VerdictModel, fit_verdict_model
 
@@ -58,6 +59,20 @@ def fit_from_labels(
         "label_counts": model.label_counts,
         "verdict_model": str(store(model, folder)),
     }
+
+
+def learn(rewriter_settings, base_model: str, log=lambda message: None, folder: Path | None = None) -> dict:
+    """Fit and store the learnt verdict from every approved labelled edit, judged by `base_model`; the language
+    model is loaded only when there are enough labels."""
+    edits = labelled_edit_pairs()
+    s = rewriter_settings
+    language_model = None
+    if len(edits) >= s.verdict_min_labels:
+        from rl.corrector import LanguageModel  # loads torch: only in the worker that runs the step
+
+        log(f"learning the raters' edit verdict from {len(edits)} labelled edits")
+        language_model = LanguageModel.load(base_model, s.language_model_dtype)
+    return fit_from_labels(language_model, edits, s.verdict_threshold, s.verdict_min_labels, folder)
 
 
 def summary_text(summary: dict | None) -> str:
