@@ -121,6 +121,24 @@ def test_the_rl_reward_judges_with_the_model_its_settings_name(tmp_path):
     assert plain[0] > 0.5 and learnt(**call) == [HARM_REWARD]
 
 
+def test_the_guard_refuses_a_swap_the_learnt_verdict_rejects(tmp_path):
+    from rl.edits import Edit
+    from rl.rewriter import Candidate, Rewriter, apply_edits_to_essay
+
+    path = fitted(synthetic_edits(60)).save(tmp_path / "verdicts.json")
+    essay = "For the young, it is hard. The goverment acts."
+    edits = [(0, Edit("For the", "In the")), (1, Edit("The goverment", "The government"))]
+    proposals = [[Candidate(0, apply_edits_to_essay(essay, [edit]), [edit]) for edit in edits]]
+    plain = Rewriter(None, None, OneBandScorer(), RewriterSettings(), language_model=LikesInTheLM())
+    learnt = Rewriter(
+        None, None, OneBandScorer(), RewriterSettings(verdict_model=str(path)), language_model=LikesInTheLM()
+    )
+    (both,) = plain.guard([Q], [essay], proposals)
+    (fix_only,) = learnt.guard([Q], [essay], proposals)
+    assert both.text == "In the young, it is hard. The government acts."
+    assert fix_only.text == "For the young, it is hard. The government acts."
+
+
 def test_too_few_labels_or_one_kind_of_label_leave_the_rule_alone():
     assert fitted(synthetic_edits(MIN_LABELS - 1)) is None
     assert fitted(synthetic_edits(6), min_labels=6) is not None
