@@ -229,3 +229,21 @@ def test_a_round_with_too_few_labels_skips_the_step_and_keeps_the_rule(tmp_path,
     client.force_login(make_user("staff", staff=True))
     page = client.get(f"/rounds/{training_round.number}/").content.decode()
     assert "Edit verdicts: the language-model rule alone (10 labelled edits, fewer than the 30" in page
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_the_step_learns_with_the_recipes_own_language_model(tmp_path, settings):
+    """The real step: SmolLM2 judges the rated edits, the fitted model rejects the swaps whatever SmolLM2 thinks."""
+    settings.ARTIFACTS_DIR = tmp_path
+    rate_swaps_and_fixes(20)
+    training_round = engine.launch_round("cpu-smoke", round_config_from_form("cpu-smoke", []), dispatch=False)
+    summary = steps.fit_verdicts(StepContext(RoundStep.objects.get(training_round=training_round, name="fit_verdicts")))
+    engine.cancel_round(training_round)
+    assert summary["labelled_edits"] == 40 and summary["cv_accuracy"] is not None
+    assert summary["verdict_model"].startswith(str(tmp_path))
+    model = load_verdict_model(summary["verdict_model"])
+    swap = ("For the young, it is hard.", "In the young, it is hard.")
+    assert model.probability(*swap, 2.0, "") < 0.5
+    training_round.refresh_from_db()
+    assert training_round.metrics["edit_verdicts"] == summary
