@@ -208,6 +208,8 @@ def test_the_round_learns_from_rated_edits_and_judges_with_it(tmp_path, settings
     RoundStep.objects.filter(training_round=training_round, name="fit_verdicts").update(metrics=summary)
     later = StepContext(RoundStep.objects.get(training_round=training_round, name="optimise_policy"))
     assert steps.recipe(later).rewriter.verdict_model == summary["verdict_model"]
+    version = steps.rewriter_version_of_run(later, steps.recipe(later), str(tmp_path / "run"), {"train_loss": 1.0})
+    assert version.metrics == {"train_loss": 1.0, "edit_verdicts": summary}
     assert "learnt from 40 labelled edits" in verdict_learning.summary_text(summary)
     engine.cancel_round(training_round)
 
