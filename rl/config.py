@@ -67,6 +67,8 @@ class RewriterSettings:
     correction_threshold: float = 4.0  # nats a proposed edit must gain to be made (corrector and policy edits)
     verdict_threshold: float = 1.0  # nats past which the reward's verdict calls a change a fix (or, lost, a harm)
     edit_weight: float = 0.05  # band per nat that a verified fix adds to the reward
+    verdict_model: str = ""  # a JSON file of the raters' learnt verdict (rl/verdict_model.py); "": the rule alone
+    verdict_min_labels: int = 30  # labelled edits a round needs before it learns a verdict from the raters
     language_model_dtype: str = "bfloat16"  # the scoring copy of the base model (bf16: ~2.5x faster on these CPUs)
 
 

@@ -3,10 +3,10 @@
 The mission's reward is band(new) - band(old) - lambda x chars. A holistic band moves by hundredths for one edit, so
 on its own it cannot tell a fix from a harm; `edit_reward` keeps that formula and lets the edit-level verdicts of
 rl/verifier.py gate it and add to it:
-- gate: a rewrite with any changed sentence judged a harm (a degenerate-edit rule fired, or the language model finds
-  the sentence less likely by more than the threshold) gets at most HARM_REWARD, whatever the scorer says: scorers
-  can be fooled by added words they like, a harm costs ten times what a good edit earns in M, and a gate cannot be
-  outweighed by a scorer's noise the way a penalty term can;
+- gate: a rewrite with any changed sentence judged a harm (a degenerate-edit rule fired, the language model finds
+  the sentence less likely by more than the threshold, or the raters' learnt verdict rejects the change) gets at
+  most HARM_REWARD, whatever the scorer says: scorers can be fooled by added words they like, a harm costs ten times
+  what a good edit earns in M, and a gate cannot be outweighed by a scorer's noise the way a penalty term can;
 - add: each sentence judged a fix adds edit_weight x its log-likelihood gain (capped), so a verified correction pays
   for its characters (a 4-nat fix is worth 20 characters at the defaults) even when the band does not move;
 - a change that is neither (too small a likelihood change, no rule fired) earns the mission's formula alone.
@@ -54,7 +54,8 @@ def edit_reward(
     base = reward(band_old, band_new, changed, char_penalty)
     if any(v.harm for v in verdicts):
         return min(base, HARM_REWARD)
-    return base + edit_weight * sum(min(v.gain, EDIT_GAIN_CAP) for v in verdicts if v.fix)
+    # a fix the raters' learnt verdict accepts may have gained nothing under the language model: it pays nothing
+    return base + edit_weight * sum(min(max(v.gain, 0.0), EDIT_GAIN_CAP) for v in verdicts if v.fix)
 
 
 def is_harm(band_old: float, band_new: float) -> bool:

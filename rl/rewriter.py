@@ -32,6 +32,7 @@ from rl.edits import (
     sentence_spans,
 )
 from rl.reward import BandPredictor, chars_changed, edit_reward, reward
+from rl.verdict_model import load_verdict_model
 from rl.verifier import degenerate_reason, rewrite_verdicts
 
 SYSTEM_PROMPT = "Correct the English errors in IELTS essay text. Change as little as possible."
@@ -402,8 +403,13 @@ class Rewriter:
             keys += [(e, c.text) for c in candidates]
         if not self.settings.edit_verifier or not keys:
             return {key: [] for key in keys}
+        s = self.settings
         judged = rewrite_verdicts(
-            self.language_model, [essays[e] for e, _ in keys], [t for _, t in keys], self.settings.verdict_threshold
+            self.language_model,
+            [essays[e] for e, _ in keys],
+            [t for _, t in keys],
+            s.verdict_threshold,
+            load_verdict_model(s.verdict_model),
         )
         return dict(zip(keys, judged, strict=True))
 

@@ -57,7 +57,7 @@ class EditReward:
 
     def __init__(self, scorer: BandPredictor, settings, language_model=None):
         self.scorer = scorer
-        self.settings = settings  # RewriterSettings: char_penalty, verdict_threshold, edit_weight
+        self.settings = settings  # RewriterSettings: char_penalty, verdict_threshold, verdict_model, edit_weight
         self.language_model = language_model
         self.original_bands: dict[str, float] = {}
         self.__name__ = "edit_reward"  # TRL logs rewards under the function's name
@@ -87,12 +87,14 @@ class EditReward:
         )
         judged = {i: [] for i in changed_rows}
         if self.language_model is not None and changed_rows:
+            from rl.verdict_model import load_verdict_model
             from rl.verifier import verdicts
 
             sentences = {i: essay[i][sentence_start[i] : sentence_end[i]] for i in changed_rows}
             pairs = [(sentences[i], self.edited_sentence(texts[i], sentences[i])) for i in changed_rows]
-            for i, verdict in zip(changed_rows, verdicts(self.language_model, pairs, self.settings.verdict_threshold),
-                                  strict=True):  # fmt: skip
+            model = load_verdict_model(self.settings.verdict_model)  # the raters' learnt verdict, if the round has one
+            found = verdicts(self.language_model, pairs, self.settings.verdict_threshold, model)
+            for i, verdict in zip(changed_rows, found, strict=True):
                 judged[i] = [verdict]
         s = self.settings
         rewards = [0.0] * len(texts)  # no applicable edit: "no change", reward 0

@@ -6,6 +6,8 @@ Two signals that do not depend on a holistic band moving by hundredths:
 - rules for the damage a language model can like or miss: a doubled word ("cannot cannot use"), a pronoun of another
   person or in the wrong case ("people's => them's", "my college => your college"), a dropped negation, and added
   content ("My cousin => My favourite cousin"): a correction fixes what the writer wrote, it does not add to it.
+Once raters have labelled enough changes, a verdict learnt from them (rl/verdict_model.py, rewriter.verdict_model)
+decides with the gain: a change it rejects is a harm even if the language model liked it, one it accepts a fix.
 """
 
 import difflib
@@ -46,18 +48,18 @@ def _tokens(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=50_000)
-def _lemmas(word: str) -> frozenset[str]:
+def lemmas_of(word: str) -> frozenset[str]:
     import lemminflect
 
     found = {lemma for lemmas in lemminflect.getAllLemmas(word).values() for lemma in lemmas}
     return frozenset(found or {word})
 
 
-def _variant(a: str, b: str) -> bool:
+def is_variant(a: str, b: str) -> bool:
     """Two spellings or forms of one word: same lemma, or a slip of the keyboard apart."""
     from rapidfuzz.distance import DamerauLevenshtein
 
-    if _lemmas(a) & _lemmas(b):
+    if lemmas_of(a) & lemmas_of(b):
         return True
     return DamerauLevenshtein.distance(a, b) <= max(1, min(len(a), len(b)) // 3)
 
@@ -79,7 +81,7 @@ def degenerate_reason(old: str, new: str) -> str:
         for t in set(after) - set(before)
         if t in PRONOUN_PERSON
         and PRONOUN_PERSON[t] in persons_after - persons_before
-        and not any(_variant(t, r) for r in removed_words)  # "ther" -> "their" is a spelling fix
+        and not any(is_variant(t, r) for r in removed_words)  # "ther" -> "their" is a spelling fix
     }
     if new_persons:
         return "pronoun of another person"
@@ -96,7 +98,7 @@ def degenerate_reason(old: str, new: str) -> str:
         t for t in before if t.isalpha() and t not in FUNCTION_WORDS
     )
     # content replaced by other content is left to the language model; content added where none went is not a fix
-    unmatched = [w for w in added.elements() if not any(_variant(w, r) for r in removed)]
+    unmatched = [w for w in added.elements() if not any(is_variant(w, r) for r in removed)]
     if unmatched and not removed:
         return f"added content {unmatched[0]!r}"
     return ""
@@ -107,21 +109,36 @@ class Verdict:
     gain: float  # log-likelihood ratio new/old, nats
     reason: str  # a rule that fired, or ""
     threshold: float = DEFAULT_THRESHOLD
+    accept: float | None = None  # P(a teacher accepts) from the raters' learnt verdict (rl/verdict_model.py), if any
+    margin: float = 0.0  # how sure that model must be where the language model disagrees
 
     @property
     def fix(self) -> bool:
-        return not self.reason and self.gain > self.threshold
+        if self.reason:
+            return False
+        if self.accept is None:
+            return self.gain > self.threshold
+        return self.accept >= 0.5 and (self.gain > self.threshold or self.accept >= 0.5 + self.margin)
 
     @property
     def harm(self) -> bool:
-        return bool(self.reason) or self.gain < -self.threshold
+        if self.reason:
+            return True
+        if self.accept is None:
+            return self.gain < -self.threshold
+        return self.accept < 0.5 and (self.gain < -self.threshold or self.accept < 0.5 - self.margin)
 
 
-def verdicts(lm, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD) -> list[Verdict]:
-    """A verdict on each (old sentence, new sentence) pair; one batched language-model pass over all the texts."""
+def verdicts(lm, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD, model=None) -> list[Verdict]:
+    """A verdict on each (old sentence, new sentence) pair; one batched language-model pass over all the texts.
+    `model`: the raters' learnt verdict (rl.verdict_model.VerdictModel), or None for the rule alone."""
     texts = list(dict.fromkeys(t for pair in pairs for t in pair))
     logprob = {s.text: s.logprob for s in lm.score(texts)} if texts else {}
-    return [Verdict(logprob[new] - logprob[old], degenerate_reason(old, new), threshold) for old, new in pairs]
+    judged = [Verdict(logprob[new] - logprob[old], degenerate_reason(old, new), threshold) for old, new in pairs]
+    if model is not None:
+        for (old, new), verdict in zip(pairs, judged, strict=True):
+            verdict.accept, verdict.margin = model.probability(old, new, verdict.gain, verdict.reason), model.margin
+    return judged
 
 
 def verified_share(verdict_lists: list[list[Verdict]]) -> float | None:
@@ -143,10 +160,12 @@ def sentence_changes(original: str, rewrite: str) -> list[tuple[str, str]]:
     ]
 
 
-def rewrite_verdicts(lm, originals: list[str], rewrites: list[str], threshold: float = DEFAULT_THRESHOLD):
+def rewrite_verdicts(
+    lm, originals: list[str], rewrites: list[str], threshold: float = DEFAULT_THRESHOLD, model=None
+) -> list[list[Verdict]]:
     """The verdicts on the changed sentences of each rewrite (an empty list for an unchanged one)."""
     changes = [sentence_changes(o, r) for o, r in zip(originals, rewrites, strict=True)]
-    flat = verdicts(lm, [pair for pairs in changes for pair in pairs], threshold)
+    flat = verdicts(lm, [pair for pairs in changes for pair in pairs], threshold, model)
     out, position = [], 0
     for pairs in changes:
         out.append(flat[position : position + len(pairs)])

@@ -57,6 +57,9 @@ def play_worker_first_half(training_round: TrainingRound) -> None:
         status=RoundStatus.SUCCEEDED, progress_done=1, progress_total=1, attempts=1, worker="gpu1@box:1"
     )
     RoundStep.objects.filter(pk=steps["sft"].pk).update(status=RoundStatus.SKIPPED, log="skipped: no warm start\n")
+    RoundStep.objects.filter(pk=steps["fit_verdicts"].pk).update(
+        status=RoundStatus.SKIPPED, log="skipped: too few labelled edits\n"
+    )
     history = [
         {"step": i, "reward": 0.05 * i, "kl": 0.01 * i, "loss": 1.0 / i, "chars_changed": 30 - 3 * i}
         for i in range(1, 4)

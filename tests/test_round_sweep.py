@@ -53,7 +53,7 @@ def age(training_round: TrainingRound, seconds: float) -> None:
 
 @pytest.mark.django_db
 def test_a_pending_step_whose_message_was_lost_is_sent_again_once(broker):
-    training_round = launched(first_done=2)
+    training_round = launched(first_done=3)  # the scorer, SFT and the edit verdicts done
     engine.advance(training_round.pk)
     assert [name for name, _ in broker.sent] == ["optimise_policy"]
     age(training_round, 30)

@@ -20,7 +20,7 @@ def test_an_sft_only_recipe_skips_optimise_with_its_reason_and_the_round_goes_on
     config = load_recipe("cpu-smoke").to_dict()
     assert config["stage"] == "sft"
     training_round = engine.launch_round("cpu-smoke", config, dispatch=False)
-    training_round.steps.filter(name__in=["train_scorer", "sft"]).update(status=RoundStatus.SUCCEEDED)
+    training_round.steps.filter(name__in=["train_scorer", "sft", "fit_verdicts"]).update(status=RoundStatus.SUCCEEDED)
     training_round.steps.filter(name="sft").update(metrics={"run_dir": str(run_dir), "train_loss": 1.5})
     step = training_round.steps.get(name="optimise_policy")
 

@@ -15,6 +15,7 @@ from labeling.corpus import exporters
 from labeling.models import ModelKind, TrainingRound
 from labeling.roles import permission_required, staff_required
 
+from . import verdict_learning
 from .engine import TERMINAL, RoundError, cancel_round, launch_round, reap_stale_steps, retry_round
 from .forms import LaunchRoundForm
 from .round_figures import (
@@ -119,6 +120,7 @@ def _metrics_context(training_round: TrainingRound) -> dict:
         "scorer_metrics": scorer_test_metrics(scorer),
         "rewriter": round_versions(training_round).get(ModelKind.REWRITER),
         "nothing_queued": why_nothing_queued(training_round),
+        "edit_verdicts": verdict_learning.summary_text(metrics.get("edit_verdicts")),
         "other": {
             k: v for k, v in metrics.items() if not isinstance(v, dict | list) and k not in dict(PRODUCT_FIGURES)
         },

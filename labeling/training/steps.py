@@ -17,7 +17,7 @@ from labeling.rating import batches
 from rl.config import WARM_START, optimiser_of, recipe_from_dict, stages_of
 from rl.reward import half_band_metric, product_metric
 
-from . import held_out_cache, rater_calibration
+from . import held_out_cache, rater_calibration, verdict_learning
 from .jsonsafe import json_safe
 from .rewriting import (
     DEFAULT_EVAL_ESSAYS,
@@ -33,7 +33,18 @@ from .step_context import StepContext, StepSkipped, StepSpec
 
 
 def recipe(context: StepContext):
-    return recipe_from_dict({k: v for k, v in context.config.items() if k not in {"round", "overrides", "model_key"}})
+    """The round's recipe, judging edits with the verdict its fit_verdicts step learnt from the raters, if any."""
+    config = recipe_from_dict({k: v for k, v in context.config.items() if k not in {"round", "overrides", "model_key"}})
+    learnt = learnt_verdicts(context).get("verdict_model")
+    if learnt and config.rewriter.edit_verifier:
+        config.rewriter.verdict_model = learnt
+    return config
+
+
+def learnt_verdicts(context: StepContext) -> dict:
+    """What the round's fit_verdicts step stored ({} for a round launched before the step existed)."""
+    step = RoundStep.objects.filter(training_round=context.training_round, name="fit_verdicts").first()
+    return step.metrics if step else {}
 
 
 def round_setting(context: StepContext, key: str, default):
@@ -91,6 +102,22 @@ def train_scorer(context: StepContext) -> dict:
         context.log(f"rater calibration: {version.rater_calibration_text()}")
         result["rater_calibration"] = {k: stored[k] for k in ("shift", "slope", "n_labels")}
     return result
+
+
+def fit_verdicts(context: StepContext) -> dict:
+    """Learn the raters' edit verdict from their labelled edits (verdict_learning), once there are enough."""
+    config = recipe(context)
+    if not config.rewriter.edit_verifier:
+        raise StepSkipped("the recipe's edit verifier is off (rewriter.edit_verifier: false)")
+    summary = verdict_learning.learn(config.rewriter, config.policy.model, log=context.log)
+    tr = context.training_round
+    tr.refresh_from_db()
+    tr.metrics = json_safe({**tr.metrics, "edit_verdicts": summary})
+    tr.save(update_fields=["metrics"])
+    if not summary["verdict_model"]:
+        raise StepSkipped(f"edits are judged by {verdict_learning.summary_text(summary)}", metrics=summary)
+    context.log(f"edit verdicts {verdict_learning.summary_text(summary)}")
+    return summary
 
 
 def sft(context: StepContext) -> dict:
@@ -151,12 +178,18 @@ def rewriter_version_of_run(context: StepContext, config, run_dir: str, metrics:
         defaults={
             "name": f"rewriter round {context.training_round.number} ({config.stage})",
             "config": context.config,
-            "metrics": {k: v for k, v in metrics.items() if k != "history"},
+            "metrics": {k: v for k, v in metrics.items() if k != "history"} | edit_verdicts_of(context),
             "parent": ModelVersion.promoted(ModelKind.REWRITER),
             "training_round": context.training_round,
         },
     )
     return version
+
+
+def edit_verdicts_of(context: StepContext) -> dict:
+    """The learnt edit verdict the round's rewriter is judged with, for its version's metrics ({} for the rule)."""
+    learnt = learnt_verdicts(context)
+    return {"edit_verdicts": learnt} if learnt.get("verdict_model") else {}
 
 
 def round_rewriter(context: StepContext, version: ModelVersion | None):
@@ -313,10 +346,16 @@ def policy_figures(context: StepContext, rewriter, originals: list[str], out) ->
     verifier judges fixes, the policy edits it refused, and GLEU on a GEC set when settings.GEC_DIR names one."""
     figures = scored_figures([r.band_before for r in out], [r.band_after for r in out], [r.chars_changed for r in out])
     if rewriter.settings.edit_verifier:
+        from rl.verdict_model import load_verdict_model
         from rl.verifier import rewrite_verdicts, verified_share
 
+        s = rewriter.settings
         judged = rewrite_verdicts(
-            rewriter.language_model, originals, [r.text for r in out], rewriter.settings.verdict_threshold
+            rewriter.language_model,
+            originals,
+            [r.text for r in out],
+            s.verdict_threshold,
+            load_verdict_model(s.verdict_model),
         )
         figures["verified_share"] = verified_share(judged)
         figures["refused_edits"] = rewriter.stats.unverified_edits
@@ -354,6 +393,7 @@ def create_rating_items(context: StepContext) -> dict:
 STEPS = [
     StepSpec("train_scorer", "Retrain the scorer", gpu=True, body=train_scorer),
     StepSpec("sft", "SFT warm start", gpu=True, body=sft),
+    StepSpec("fit_verdicts", "Learn the raters' edit verdicts", gpu=True, body=fit_verdicts),
     StepSpec("optimise_policy", "Optimise the rewriter", gpu=True, body=optimise_policy),
     StepSpec("generate_rewrites", "Rewrite fresh essays", gpu=True, body=generate_rewrites),
     StepSpec("evaluate", "Evaluate M on held-out essays", gpu=True, body=evaluate),
