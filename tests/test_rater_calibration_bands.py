@@ -16,7 +16,8 @@ QUESTION = "Some people think cities should ban cars from their centres. Discuss
 ESSAY = (
     "Some people think cities should ban cars from their centres. I agree, because cars pollute the air and make the"
     " streets dangerous for children.\n\nHowever, shops need deliveries, and old people need to reach the doctor."
-)
+    " In my opinion, a city can keep a few roads open for them and still close most of its centre to private cars."
+)  # over 50 words: the Score page refuses shorter texts
 REWRITE = ESSAY.replace("I agree, because", "I agree with this view, mainly because")
 
 

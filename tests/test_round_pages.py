@@ -128,13 +128,15 @@ def test_launch_form_lists_recipes_with_their_defaults(staff_client, recipes):
 
 
 @pytest.mark.django_db
-def test_launch_post_creates_round_with_the_overrides_in_its_config(staff_client, recipes):
+def test_launch_post_creates_round_with_the_overrides_in_its_config(staff_client, recipes, tmp_path):
+    other_policy = tmp_path / "other-policy"  # a local model folder: the form refuses one that does not exist
+    other_policy.mkdir()
     response = staff_client.post(
         "/rounds/new/",
         {
             "recipe": "tiny",
             "algorithm": "rloo",
-            "base_model": "/models/other-policy",
+            "base_model": str(other_policy),
             "char_penalty": "0.02",
             "steps": "3",
             "learning_rate": "0.001",
@@ -157,13 +159,13 @@ def test_launch_post_creates_round_with_the_overrides_in_its_config(staff_client
     assert config["rl"]["batch_size"] == 4
     assert config["rl"]["beta"] == 0.02
     assert config["lora"]["r"] == 4
-    assert config["policy"] == {**config["policy"], "model": "/models/other-policy", "load_in_4bit": False}
+    assert config["policy"] == {**config["policy"], "model": str(other_policy), "load_in_4bit": False}
     assert config["rewriter"]["char_penalty"] == 0.02
     assert config["round"] == {
         "rewrite_essays": 5, "ratings_per_item": 3, "gold_share": 0.2, "eval_essays": 20, "gec_sentences": 100
     }  # fmt: skip
     assert "rl.algorithm=rloo" in config["overrides"]
-    assert config["model_key"] == "/models/other-policy"
+    assert config["model_key"] == str(other_policy)
     assert training_round.status == RoundStatus.RUNNING
     assert training_round.steps.count() == len(engine.STEPS)
 

@@ -41,10 +41,16 @@ def model_load_error(model: str) -> str | None:
         return None
     if Path(model).exists():
         return None
+    if model.startswith(("/", ".", "~")) or model.count("/") > 1:
+        return f"{model} is not a folder on this machine (and not a Hugging Face id of the form owner/name)"
     if offline():
         from huggingface_hub import try_to_load_from_cache
 
-        if not isinstance(try_to_load_from_cache(model, "config.json"), str):
+        try:
+            cached = try_to_load_from_cache(model, "config.json")
+        except ValueError as exc:  # huggingface_hub's HFValidationError: not a valid repository id
+            return f"{model} is neither a local folder nor a valid Hugging Face id ({exc})"
+        if not isinstance(cached, str):
             return (
                 f"{model} is neither a local folder nor in the local Hugging Face cache, and HF_HUB_OFFLINE is set: "
                 "the workers cannot download it. Download it first, or give a local folder."
