@@ -54,6 +54,10 @@ def test_a_model_that_cannot_load_offline_is_refused_on_the_form(staff_client, m
     assert not TrainingRound.objects.exists()
     response = staff_client.post("/rounds/new/", {"recipe": "cpu-smoke", "base_model": "packaged:no-such-gguf"})
     assert "unknown packaged model" in response.content.decode() and not TrainingRound.objects.exists()
+    # A path that is no folder here is refused online and offline (it used to end in a server error offline).
+    for base_model in (str(tmp_path / "missing"), "models/../other-policy"):
+        form = LaunchRoundForm({"recipe": "cpu-smoke", "base_model": base_model})
+        assert not form.is_valid() and "is not a folder on this machine" in str(form.errors)
     # A local folder, or the same id online, is accepted.
     assert LaunchRoundForm({"recipe": "cpu-smoke", "base_model": str(tmp_path)}).is_valid()
     monkeypatch.delenv("HF_HUB_OFFLINE")
