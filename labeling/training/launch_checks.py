@@ -18,10 +18,8 @@ from rl.policy_spec import PACKAGED_MODELS, PACKAGED_PREFIX
 from .engine import STEP_SPECS
 
 # A recipe's documented duration, where no round of it has run here yet: (minutes, where the figure comes from).
-DOCUMENTED_MINUTES = {
-    "cpu-smoke": (18, "a whole round on a 2-core CPU in issue 17, before the baseline's figures were reused"),
-    "cpu-demo": (49, "a whole round on a 2-core CPU in issue 17, before the baseline's figures were reused"),
-}
+WHOLE_ROUND_BEFORE_REUSE = "a whole round at 22cbaf1 on a 2-core CPU beside another job, before the baseline was reused"
+DOCUMENTED_MINUTES = {"cpu-smoke": (18, WHOLE_ROUND_BEFORE_REUSE), "cpu-demo": (49, WHOLE_ROUND_BEFORE_REUSE)}
 CAPABILITIES_TIMEOUT = 1.0  # seconds the form waits for the workers to say what they have
 
 
