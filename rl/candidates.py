@@ -106,36 +106,90 @@ def _keep_case(template: str, word: str) -> str:
     return word[:1].upper() + word[1:] if template[:1].isupper() else word
 
 
+# A suggestion must be a word learners use (zipf 3 = once in a million words): rarer words within two keystrokes of a
+# misspelling are many ("ocations" -> "cations") and an essay almost never meant one.
+MIN_SUGGESTION_ZIPF = 3.0
+# ... nor much rarer (a hundredfold, 2 zipf) than another suggestion as close to what was typed.
+MAX_RARER_THAN_PEER = 2.0
+# Two edits leave too little of a shorter word to know which word was meant ("nocive" is two edits from "notice",
+# "native" and "noise"); a slip of one key is allowed at any length.
+MIN_LENGTH_FOR_TWO_EDITS = 7
+MARKED_ENDINGS = ("ing", "ed", "s")  # what the writer marked (plural, 3rd person, past, -ing) survives a correction
+
+
+def marked_ending(word: str) -> str:
+    return next((e for e in MARKED_ENDINGS if word.endswith(e) and len(word) > len(e) + 1), "")
+
+
+def _regular_ending_on_irregular_word(lower: str) -> list[str]:
+    """A regular ending put on a word that takes another form ("childs" -> "children", "studys" -> "studies",
+    "buyed" -> "bought"): the form of the stem that the ending marks."""
+    import lemminflect
+
+    ending = marked_ending(lower)
+    stems = [s for s in (lower[: -len(ending)], lower[: -len(ending)] + "e") if ending and zipf(s) >= 4.0]
+    if not stems:
+        return []
+    tags = {"s": ("NNS", "VBZ"), "ed": ("VBD", "VBN"), "ing": ("VBG",)}[ending]
+    forms = {tag: lemminflect.getInflection(stems[0], tag=tag) for tag in tags}
+    # a noun whose only plural is itself ("informations" -> "information") keeps its stem; others change it
+    found = [f for forms_of_tag in forms.values() for f in forms_of_tag if f != stems[0] or len(forms_of_tag) == 1]
+    found = [f for f in found if f != lower]
+    return [f for f in dict.fromkeys(found) if zipf(f) >= MIN_SUGGESTION_ZIPF]
+
+
 @lru_cache(maxsize=20_000)
 def spelling_suggestions(word: str) -> tuple[str, ...]:
-    """Known words within edit distance 1 (2 for words of 5+ letters), closest and most frequent first."""
+    """The form a regular ending on a known word marks when the word takes another ("childs" -> "children"); else
+    known words within edit distance 1 (2 for words of 7+ letters), closest and most frequent first, kept to what a
+    learner plausibly meant: a common word (MIN_SUGGESTION_ZIPF, MAX_RARER_THAN_PEER), with the word's first letter
+    when any suggestion has it (learners rarely misspell a first letter; "othere" is "other", not "there"), and with
+    the ending the writer marked when a suggestion as close, or one keystroke further, has it ("siences" -> "sciences",
+    not "science")."""
     from rapidfuzz import process
     from rapidfuzz.distance import DamerauLevenshtein
 
     lower = word.lower()
-    limit = 2 if len(lower) >= 5 else 1
+    limit = 2 if len(lower) >= MIN_LENGTH_FOR_TWO_EDITS else 1
     matches = process.extract(
         lower, spelling_vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=200
     )
-    ranked = sorted(matches, key=lambda m: (m[1], -zipf(m[0])))
-    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first
+    irregular = _regular_ending_on_irregular_word(lower)
+    if irregular:  # a known word and an ending: surer than any keyboard slip
+        return tuple(irregular)
+    found = [(m[0], m[1]) for m in matches if zipf(m[0]) >= MIN_SUGGESTION_ZIPF]
+    peak: dict[int, float] = {}
+    for candidate, distance in found:
+        peak[distance] = max(peak.get(distance, 0.0), zipf(candidate))
+    found = [(c, d) for c, d in found if zipf(c) >= peak[d] - MAX_RARER_THAN_PEER]
+    if any(c[0] == lower[0] for c, _ in found):
+        found = [(c, d) for c, d in found if c[0] == lower[0]]
+    ending = marked_ending(lower)
+    if ending:
+        closest = min((d for c, d in found if marked_ending(c) == ending), default=None)
+        if closest is not None:
+            found = [(c, d) for c, d in found if marked_ending(c) == ending or d < closest - 1]
+    ranked = [c for c, _ in sorted(dict(found).items(), key=lambda m: (m[1], -zipf(m[0])))]
+    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first; a lone letter is only
+    # ever "a" or "I" ("othere" is not "o there")
     splits = []
     for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
-        if (left.isdigit() or zipf(left) >= 4.5) and zipf(right) >= 4.0 and len(right) > 1:
+        known_left = left.isdigit() or left in {"a", "i"} or (len(left) > 1 and zipf(left) >= 4.5)
+        if known_left and zipf(right) >= 4.0 and len(right) > 1:
             splits.append(f"{left} {right}")
-    return tuple(splits + [m[0] for m in ranked[:MAX_SPELLING_CANDIDATES]])
+    return tuple(splits + ranked[:MAX_SPELLING_CANDIDATES])
 
 
-_PRESENT, _PAST = {"VB", "VBP", "VBZ"}, {"VBD"}
+_PRESENT, _PAST, _FINITE = {"VB", "VBP", "VBZ"}, {"VBD"}, {"VBD", "VBP", "VBZ"}
 _MODAL_TENSE = {"can": "could", "could": "can", "will": "would", "would": "will", "shall": "should", "may": "might"}
 
 
 @lru_cache(maxsize=50_000)
 def inflections(word: str) -> tuple[str, ...]:
     """The other forms of the word's noun and verb lemmas ("go" -> goes, going, gone), except a change of tense
-    (present <-> past, "can" -> "could"): a learner's tense is usually what they meant, and a language model without
-    the essay's context prefers the present."""
+    (present <-> past, "can" -> "could", a participle -> a finite verb: "has been" -> "has is"): a learner's tense is
+    usually what they meant, and a language model without the essay's context prefers the present."""
     import lemminflect
 
     lower = word.lower()
@@ -150,6 +204,8 @@ def inflections(word: str) -> tuple[str, ...]:
                 if pos != "NOUN" and tag == "NNS":
                     continue  # lemminflect lists odd verb "plurals" under NNS
                 if (own_tags & _PRESENT and tag in _PAST) or (own_tags & _PAST and tag in _PRESENT):
+                    continue
+                if own_tags == {"VBN"} and tag in _FINITE:
                     continue
                 forms.update(inflected)
     forms.discard(lower)
