@@ -54,6 +54,8 @@ _NO_ARTICLE_AFTER = set(ARTICLES) | {
     "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some", "any", "no", "every",
     "each", "many", "much", "more", "most", "few", "several", "all", "both", "such", "what", "which", "whose", "very",
 }  # fmt: skip
+# Words after which a noun is singular: the only evidence that lets a corrector undo a plural the writer wrote.
+_SINGULAR_DETERMINERS = {"a", "an", "one", "this", "that", "each", "every", "another", "either", "neither"}
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+[A-Za-z]+")
 MAX_SPELLING_CANDIDATES = 5
 
@@ -213,6 +215,15 @@ def inflections(word: str) -> tuple[str, ...]:
     return tuple(sorted(f for f in forms if f in dictionary()))
 
 
+def _plural_only_noun_lemmas(word: str) -> tuple[str, ...]:
+    """The singulars of a word that is only ever a plural noun ("sciences" -> "science"; not "needs", also a verb)."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word.lower())
+    nouns = lemmas.get("NOUN", ())
+    return () if set(lemmas) != {"NOUN"} or word.lower() in nouns else nouns
+
+
 def _is_nounish(word: str) -> bool:
     import lemminflect
 
@@ -268,8 +279,12 @@ def candidate_spans(sentence: str) -> list[Span]:
             if index + 1 < len(words) and sentence[end : end + 1] == " ":  # not "far-from-positive"
                 add("", "preposition", start, words[index + 1].start())
             continue
+        # a plural the writer wrote becomes singular only after a word that asks for one ("a books")
+        nearby = {w.group().lower() for w in words[max(0, index - 2) : index]}
+        keep_plural = _plural_only_noun_lemmas(word) if not nearby & _SINGULAR_DETERMINERS else ()
         for form in inflections(word):
-            add(_keep_case(word, form), "inflection")
+            if form not in keep_plural:
+                add(_keep_case(word, form), "inflection")
         if previous not in _NO_ARTICLE_AFTER and not word[:1].isupper() and _is_nounish(word):
             for article in ("the", _an_or_a(word)):
                 add(f"{article} ", "article", start, start)

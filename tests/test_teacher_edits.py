@@ -38,6 +38,13 @@ def test_a_suggestion_keeps_the_ending_the_writer_marked():
     assert "went" in spelling_suggestions("goed") and "go" not in spelling_suggestions("goed")
 
 
+def test_a_plural_the_writer_wrote_is_undone_only_where_a_word_asks_for_a_singular():
+    assert ("sciences", "science") not in _replacements("Many students like sciences and languages.")
+    assert ("books", "book") in _replacements("She gave me a interesting books.")
+    assert ("needs", "need") in _replacements("Most people needs a car.")  # also a verb: agreement is open
+    assert ("student", "students") in _replacements("Many student like it.")  # adding a plural stays open
+
+
 def test_two_edits_only_in_long_words():
     # a six-letter word two keystrokes from several words is not guessed at; a long one still is
     assert spelling_suggestions("pobrem") == ()  # poem, pogrom, poorer, pore ...
