@@ -114,7 +114,7 @@ MIN_SUGGESTION_ZIPF = 3.0
 # ... nor much rarer (a hundredfold, 2 zipf) than another suggestion as close to what was typed.
 MAX_RARER_THAN_PEER = 2.0
 # Two edits leave too little of a shorter word to know which word was meant ("nocive" is two edits from "notice",
-# "native" and "noise"); a slip of one key is allowed at any length.
+# "native" and "noise"): below this length a two-edit guess is made only when it is the one common word that close.
 MIN_LENGTH_FOR_TWO_EDITS = 7
 MARKED_ENDINGS = ("ing", "ed", "s")  # what the writer marked (plural, 3rd person, past, -ing) survives a correction
 
@@ -134,27 +134,41 @@ def _regular_ending_on_irregular_word(lower: str) -> list[str]:
         return []
     tags = {"s": ("NNS", "VBZ"), "ed": ("VBD", "VBN"), "ing": ("VBG",)}[ending]
     forms = {tag: lemminflect.getInflection(stems[0], tag=tag) for tag in tags}
-    # a noun whose only plural is itself ("informations" -> "information") keeps its stem; others change it
-    found = [f for forms_of_tag in forms.values() for f in forms_of_tag if f != stems[0] or len(forms_of_tag) == 1]
+    # a noun whose plural may be itself, when the writer used the regular one ("informations" -> "information"),
+    # keeps its stem; other words change it ("studys" -> "studies", not "study")
+    found = [
+        f for forms_of_tag in forms.values() for f in forms_of_tag
+        if f != stems[0] or len(forms_of_tag) == 1 or lower in forms_of_tag
+    ]  # fmt: skip
     found = [f for f in found if f != lower]
     return [f for f in dict.fromkeys(found) if zipf(f) >= MIN_SUGGESTION_ZIPF]
+
+
+def _headword(word: str) -> str:
+    """One name for the forms of a word ("happen", "happened" -> "happen"): forms of one word are one guess."""
+    import lemminflect
+
+    return min((lemma for lemmas in lemminflect.getAllLemmas(word).values() for lemma in lemmas), default=word)
 
 
 @lru_cache(maxsize=20_000)
 def spelling_suggestions(word: str) -> tuple[str, ...]:
     """The form a regular ending on a known word marks when the word takes another ("childs" -> "children"); else
-    known words within edit distance 1 (2 for words of 7+ letters), closest and most frequent first, kept to what a
-    learner plausibly meant: a common word (MIN_SUGGESTION_ZIPF, MAX_RARER_THAN_PEER), with the word's first letter
-    when any suggestion has it (learners rarely misspell a first letter; "othere" is "other", not "there"), and with
-    the ending the writer marked when a suggestion as close, or one keystroke further, has it ("siences" -> "sciences",
-    not "science")."""
+    known words within edit distance 1 (2 for words of 5+ letters, see MIN_LENGTH_FOR_TWO_EDITS), closest and most
+    frequent first, kept to what a learner plausibly meant: a common word (MIN_SUGGESTION_ZIPF, MAX_RARER_THAN_PEER),
+    with the word's first letter when any suggestion has it (learners rarely misspell a first letter; "othere" is
+    "other", not "there"), and with the ending the writer marked when a suggestion as close, or one keystroke further,
+    has it ("siences" -> "sciences", not "science")."""
     from rapidfuzz import process
     from rapidfuzz.distance import DamerauLevenshtein
 
     lower = word.lower()
-    limit = 2 if len(lower) >= MIN_LENGTH_FOR_TWO_EDITS else 1
     matches = process.extract(
-        lower, spelling_vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=200
+        lower,
+        spelling_vocabulary(),
+        scorer=DamerauLevenshtein.distance,
+        score_cutoff=2 if len(lower) >= 5 else 1,
+        limit=200,
     )
     irregular = _regular_ending_on_irregular_word(lower)
     if irregular:  # a known word and an ending: surer than any keyboard slip
@@ -166,6 +180,8 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
     found = [(c, d) for c, d in found if zipf(c) >= peak[d] - MAX_RARER_THAN_PEER]
     if any(c[0] == lower[0] for c, _ in found):
         found = [(c, d) for c, d in found if c[0] == lower[0]]
+    if len(lower) < MIN_LENGTH_FOR_TWO_EDITS and len({_headword(c) for c, d in found if d == 2}) > 1:
+        found = [(c, d) for c, d in found if d < 2]
     ending = marked_ending(lower)
     if ending:
         closest = min((d for c, d in found if marked_ending(c) == ending), default=None)
@@ -178,7 +194,7 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
     for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
         known_left = left.isdigit() or left in {"a", "i"} or (len(left) > 1 and zipf(left) >= 4.5)
-        if known_left and zipf(right) >= 4.0 and len(right) > 1:
+        if known_left and zipf(right) >= 4.0 and len(right) > 2:  # a two-letter tail is a fragment ("tech er")
             splits.append(f"{left} {right}")
     return tuple(splits + ranked[:MAX_SPELLING_CANDIDATES])
 

@@ -35,6 +35,7 @@ def test_a_suggestion_keeps_the_ending_the_writer_marked():
     # and a regular ending put on an irregular word gives the form that ending marks
     assert spelling_suggestions("childs") == ("children",)
     assert spelling_suggestions("buyed") == ("bought",)
+    assert spelling_suggestions("informations") == ("information",)  # a noun whose plural is itself
     assert "went" in spelling_suggestions("goed") and "go" not in spelling_suggestions("goed")
 
 
@@ -45,9 +46,12 @@ def test_a_plural_the_writer_wrote_is_undone_only_where_a_word_asks_for_a_singul
     assert ("student", "students") in _replacements("Many student like it.")  # adding a plural stays open
 
 
-def test_two_edits_only_in_long_words():
-    # a six-letter word two keystrokes from several words is not guessed at; a long one still is
+def test_two_edits_in_a_short_word_only_when_the_guess_is_unambiguous():
+    # a six-letter word two keystrokes from several words is not guessed at; from one it is, and a long one still is
     assert spelling_suggestions("pobrem") == ()  # poem, pogrom, poorer, pore ...
+    assert "hand" not in spelling_suggestions("hapend")  # happen(ed), hand, hoped, hated: too many
+    assert spelling_suggestions("childen")[0] == "children"  # and a split leaves no two-letter fragment
+    assert not any(" " in s for s in spelling_suggestions("techer"))
     assert spelling_suggestions("tommorow") == ("tomorrow",)
 
 
