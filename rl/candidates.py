@@ -144,6 +144,11 @@ def _regular_ending_on_irregular_word(lower: str) -> list[str]:
     return [f for f in dict.fromkeys(found) if zipf(f) >= MIN_SUGGESTION_ZIPF]
 
 
+def _same_start(candidate: str, typed: str) -> bool:
+    """Same first letter, or the first two swapped ("hte" -> "the"): a slip that keeps the letters."""
+    return candidate[0] == typed[0] or (len(typed) > 1 and candidate[:2] == typed[1::-1])
+
+
 def _headword(word: str) -> str:
     """One name for the forms of a word ("happen", "happened" -> "happen"): forms of one word are one guess."""
     import lemminflect
@@ -173,13 +178,15 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
     irregular = _regular_ending_on_irregular_word(lower)
     if irregular:  # a known word and an ending: surer than any keyboard slip
         return tuple(irregular)
-    found = [(m[0], m[1]) for m in matches if zipf(m[0]) >= MIN_SUGGESTION_ZIPF]
+    # a rare word is kept only when it is the one word a single slip away that keeps the first letter ("talkative")
+    lone = [m[0] for m in matches if m[1] == 1 and _same_start(m[0], lower)]
+    found = [(m[0], m[1]) for m in matches if zipf(m[0]) >= MIN_SUGGESTION_ZIPF or lone == [m[0]]]
     peak: dict[int, float] = {}
     for candidate, distance in found:
         peak[distance] = max(peak.get(distance, 0.0), zipf(candidate))
     found = [(c, d) for c, d in found if zipf(c) >= peak[d] - MAX_RARER_THAN_PEER]
-    if any(c[0] == lower[0] for c, _ in found):
-        found = [(c, d) for c, d in found if c[0] == lower[0]]
+    if any(_same_start(c, lower) for c, _ in found):
+        found = [(c, d) for c, d in found if _same_start(c, lower)]
     if len(lower) < MIN_LENGTH_FOR_TWO_EDITS and len({_headword(c) for c, d in found if d == 2}) > 1:
         found = [(c, d) for c, d in found if d < 2]
     ending = marked_ending(lower)

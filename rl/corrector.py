@@ -311,19 +311,22 @@ class Corrector:
 
 
 def _inside(span: Span, settled: Range) -> bool:
-    """Whether the span changes text of the settled range (an insertion at either edge does not)."""
+    """Whether the span rewrites text of the settled range (an insertion at either edge does not, nor a deletion: a
+    word corrected into a duplicate of its neighbour may still go)."""
     start, end = settled
+    if not span.text:
+        return False
     return span.start < end and start < span.end if span.start != span.end else start < span.start < end
 
 
 def _apply_spans(sentence: str, spans: list[Span], settled: Sequence[Range] = ()) -> tuple[str, list[Range]]:
     """The sentence with the (non-overlapping) spans applied, and the settled ranges moved to the new text plus the
-    ranges the spans wrote."""
+    ranges the spans wrote (a capital letter settles nothing: "becuse" -> "Becuse" still needs its spelling)."""
     moved = []
     for start, end in settled:
         shift = sum(len(s.text) - (s.end - s.start) for s in spans if s.end <= start)
         moved.append((start + shift, end + shift))
-    for span in spans:
+    for span in (s for s in spans if s.kind != "capital"):
         at = span.start + sum(len(s.text) - (s.end - s.start) for s in spans if s.end <= span.start and s is not span)
         moved.append((at, at + len(span.text)))
     for span in sorted(spans, key=lambda s: s.start, reverse=True):  # right to left: offsets stay valid

@@ -18,12 +18,15 @@ def test_a_suggestion_is_a_word_learners_use():
         suggestions = spelling_suggestions(misspelt)
         assert suggestions and all(min(zipf(w) for w in s.split()) >= MIN_SUGGESTION_ZIPF for s in suggestions)
     assert "canaries" not in spelling_suggestions("cuntries") and "countries" in spelling_suggestions("cuntries")
+    # a rare word is offered when it is the one word a single slip away with the same first letter
+    assert zipf("talkative") < MIN_SUGGESTION_ZIPF and spelling_suggestions("talkativve") == ("talkative",)
 
 
 def test_a_suggestion_keeps_the_first_letter_when_one_can():
     pairs = _replacements("In my opinion the goverment should help people wher they live.")
     assert ("wher", "where") in pairs and ("wher", "her") not in pairs
     assert spelling_suggestions("anothere")[0] == "another"
+    assert spelling_suggestions("hte")[0] == "the"  # the first two letters swapped keep the letters
     assert not any(s.startswith("o ") or s in {"there", "these"} for s in spelling_suggestions("othere"))
 
 
@@ -68,11 +71,14 @@ def test_a_corrected_word_is_settled_for_the_next_round():
     fixed, settled = _apply_spans(sentence, [Span(3, 5, "goes", "inflection"), Span(9, 14, "school", "spelling")])
     assert fixed == "He goes to school every day"
     assert [fixed[a:b] for a, b in settled] == ["goes", "school"]
-    moved, settled = _apply_spans(fixed, [Span(0, 0, "And ", "capital")], settled)
+    moved, settled = _apply_spans(fixed, [Span(0, 0, "And ", "article")], settled)
     assert [moved[a:b] for a, b in settled] == ["goes", "school", "And "]
     school = settled[1]
     assert _inside(Span(school[0], school[1], "schools", "inflection"), school)
     assert not _inside(Span(school[0], school[0], "the ", "article"), school)  # an article before it is still open
+    assert not _inside(Span(school[0], school[1] + 1, "", "article"), school)  # so is deleting a doubled word
+    capitalised, settled = _apply_spans("becuse it rains", [Span(0, 6, "Becuse", "capital")])
+    assert capitalised == "Becuse it rains" and settled == []  # a capital leaves the spelling open
 
 
 def test_the_verifier_refuses_a_misspelling_read_as_another_function_word():
