@@ -54,6 +54,8 @@ _NO_ARTICLE_AFTER = set(ARTICLES) | {
     "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some", "any", "no", "every",
     "each", "many", "much", "more", "most", "few", "several", "all", "both", "such", "what", "which", "whose", "very",
 }  # fmt: skip
+# Words after which a noun is singular: the only evidence that lets a corrector undo a plural the writer wrote.
+_SINGULAR_DETERMINERS = {"a", "an", "one", "this", "that", "each", "every", "another", "either", "neither"}
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+[A-Za-z]+")
 MAX_SPELLING_CANDIDATES = 5
 
@@ -106,36 +108,113 @@ def _keep_case(template: str, word: str) -> str:
     return word[:1].upper() + word[1:] if template[:1].isupper() else word
 
 
+# A suggestion must be a word learners use (zipf 3 = once in a million words): rarer words within two keystrokes of a
+# misspelling are many ("ocations" -> "cations") and an essay almost never meant one.
+MIN_SUGGESTION_ZIPF = 3.0
+# ... nor much rarer (a hundredfold, 2 zipf) than another suggestion as close to what was typed.
+MAX_RARER_THAN_PEER = 2.0
+# Two edits leave too little of a shorter word to know which word was meant ("nocive" is two edits from "notice",
+# "native" and "noise"): below this length a two-edit guess is made only when it is the one common word that close.
+MIN_LENGTH_FOR_TWO_EDITS = 7
+MARKED_ENDINGS = ("ing", "ed", "s")  # what the writer marked (plural, 3rd person, past, -ing) survives a correction
+
+
+def marked_ending(word: str) -> str:
+    return next((e for e in MARKED_ENDINGS if word.endswith(e) and len(word) > len(e) + 1), "")
+
+
+def _regular_ending_on_irregular_word(lower: str) -> list[str]:
+    """A regular ending put on a word that takes another form ("childs" -> "children", "studys" -> "studies",
+    "buyed" -> "bought"): the form of the stem that the ending marks."""
+    import lemminflect
+
+    ending = marked_ending(lower)
+    stems = [s for s in (lower[: -len(ending)], lower[: -len(ending)] + "e") if ending and zipf(s) >= 4.0]
+    if not stems:
+        return []
+    tags = {"s": ("NNS", "VBZ"), "ed": ("VBD", "VBN"), "ing": ("VBG",)}[ending]
+    forms = {tag: lemminflect.getInflection(stems[0], tag=tag) for tag in tags}
+    # a noun whose plural may be itself, when the writer used the regular one ("informations" -> "information"),
+    # keeps its stem; other words change it ("studys" -> "studies", not "study")
+    found = [
+        f for forms_of_tag in forms.values() for f in forms_of_tag
+        if f != stems[0] or len(forms_of_tag) == 1 or lower in forms_of_tag
+    ]  # fmt: skip
+    found = [f for f in found if f != lower]
+    return [f for f in dict.fromkeys(found) if zipf(f) >= MIN_SUGGESTION_ZIPF]
+
+
+def _same_start(candidate: str, typed: str) -> bool:
+    """Same first letter, or the first two swapped ("hte" -> "the"): a slip that keeps the letters."""
+    return candidate[0] == typed[0] or (len(typed) > 1 and candidate[:2] == typed[1::-1])
+
+
+def _headword(word: str) -> str:
+    """One name for the forms of a word ("happen", "happened" -> "happen"): forms of one word are one guess."""
+    import lemminflect
+
+    return min((lemma for lemmas in lemminflect.getAllLemmas(word).values() for lemma in lemmas), default=word)
+
+
 @lru_cache(maxsize=20_000)
 def spelling_suggestions(word: str) -> tuple[str, ...]:
-    """Known words within edit distance 1 (2 for words of 5+ letters), closest and most frequent first."""
+    """The form a regular ending on a known word marks when the word takes another ("childs" -> "children"); else
+    known words within edit distance 1 (2 for words of 5+ letters, see MIN_LENGTH_FOR_TWO_EDITS), closest and most
+    frequent first, kept to what a learner plausibly meant: a common word (MIN_SUGGESTION_ZIPF, MAX_RARER_THAN_PEER),
+    with the word's first letter when any suggestion has it (learners rarely misspell a first letter; "othere" is
+    "other", not "there"), and with the ending the writer marked when a suggestion as close, or one keystroke further,
+    has it ("siences" -> "sciences", not "science")."""
     from rapidfuzz import process
     from rapidfuzz.distance import DamerauLevenshtein
 
     lower = word.lower()
-    limit = 2 if len(lower) >= 5 else 1
     matches = process.extract(
-        lower, spelling_vocabulary(), scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=200
+        lower,
+        spelling_vocabulary(),
+        scorer=DamerauLevenshtein.distance,
+        score_cutoff=2 if len(lower) >= 5 else 1,
+        limit=200,
     )
-    ranked = sorted(matches, key=lambda m: (m[1], -zipf(m[0])))
-    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first
+    irregular = _regular_ending_on_irregular_word(lower)
+    if irregular:  # a known word and an ending: surer than any keyboard slip
+        return tuple(irregular)
+    # a rare word is kept only when it is the one word a single slip away that keeps the first letter ("talkative")
+    lone = [m[0] for m in matches if m[1] == 1 and _same_start(m[0], lower)]
+    found = [(m[0], m[1]) for m in matches if zipf(m[0]) >= MIN_SUGGESTION_ZIPF or lone == [m[0]]]
+    peak: dict[int, float] = {}
+    for candidate, distance in found:
+        peak[distance] = max(peak.get(distance, 0.0), zipf(candidate))
+    found = [(c, d) for c, d in found if zipf(c) >= peak[d] - MAX_RARER_THAN_PEER]
+    if any(_same_start(c, lower) for c, _ in found):
+        found = [(c, d) for c, d in found if _same_start(c, lower)]
+    if len(lower) < MIN_LENGTH_FOR_TWO_EDITS and len({_headword(c) for c, d in found if d == 2}) > 1:
+        found = [(c, d) for c, d in found if d < 2]
+    ending = marked_ending(lower)
+    if ending:
+        closest = min((d for c, d in found if marked_ending(c) == ending), default=None)
+        if closest is not None:
+            found = [(c, d) for c, d in found if marked_ending(c) == ending or d < closest - 1]
+    ranked = [c for c, _ in sorted(dict(found).items(), key=lambda m: (m[1], -zipf(m[0])))]
+    # two frequent words run together ("alot" -> "a lot", "12years" -> "12 years") come first; a lone letter is only
+    # ever "a" or "I" ("othere" is not "o there")
     splits = []
     for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
-        if (left.isdigit() or zipf(left) >= 4.5) and zipf(right) >= 4.0 and len(right) > 1:
+        known_left = left.isdigit() or left in {"a", "i"} or (len(left) > 1 and zipf(left) >= 4.5)
+        if known_left and zipf(right) >= 4.0 and len(right) > 2:  # a two-letter tail is a fragment ("tech er")
             splits.append(f"{left} {right}")
-    return tuple(splits + [m[0] for m in ranked[:MAX_SPELLING_CANDIDATES]])
+    return tuple(splits + ranked[:MAX_SPELLING_CANDIDATES])
 
 
-_PRESENT, _PAST = {"VB", "VBP", "VBZ"}, {"VBD"}
+_PRESENT, _PAST, _FINITE = {"VB", "VBP", "VBZ"}, {"VBD"}, {"VBD", "VBP", "VBZ"}
 _MODAL_TENSE = {"can": "could", "could": "can", "will": "would", "would": "will", "shall": "should", "may": "might"}
 
 
 @lru_cache(maxsize=50_000)
 def inflections(word: str) -> tuple[str, ...]:
     """The other forms of the word's noun and verb lemmas ("go" -> goes, going, gone), except a change of tense
-    (present <-> past, "can" -> "could"): a learner's tense is usually what they meant, and a language model without
-    the essay's context prefers the present."""
+    (present <-> past, "can" -> "could", a participle -> a finite verb: "has been" -> "has is"): a learner's tense is
+    usually what they meant, and a language model without the essay's context prefers the present."""
     import lemminflect
 
     lower = word.lower()
@@ -151,10 +230,21 @@ def inflections(word: str) -> tuple[str, ...]:
                     continue  # lemminflect lists odd verb "plurals" under NNS
                 if (own_tags & _PRESENT and tag in _PAST) or (own_tags & _PAST and tag in _PRESENT):
                     continue
+                if own_tags == {"VBN"} and tag in _FINITE:
+                    continue
                 forms.update(inflected)
     forms.discard(lower)
     forms.discard(_MODAL_TENSE.get(lower, ""))
     return tuple(sorted(f for f in forms if f in dictionary()))
+
+
+def _plural_only_noun_lemmas(word: str) -> tuple[str, ...]:
+    """The singulars of a word that is only ever a plural noun ("sciences" -> "science"; not "needs", also a verb)."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word.lower())
+    nouns = lemmas.get("NOUN", ())
+    return () if set(lemmas) != {"NOUN"} or word.lower() in nouns else nouns
 
 
 def _is_nounish(word: str) -> bool:
@@ -212,8 +302,12 @@ def candidate_spans(sentence: str) -> list[Span]:
             if index + 1 < len(words) and sentence[end : end + 1] == " ":  # not "far-from-positive"
                 add("", "preposition", start, words[index + 1].start())
             continue
+        # a plural the writer wrote becomes singular only after a word that asks for one ("a books")
+        nearby = {w.group().lower() for w in words[max(0, index - 2) : index]}
+        keep_plural = _plural_only_noun_lemmas(word) if not nearby & _SINGULAR_DETERMINERS else ()
         for form in inflections(word):
-            add(_keep_case(word, form), "inflection")
+            if form not in keep_plural:
+                add(_keep_case(word, form), "inflection")
         if previous not in _NO_ARTICLE_AFTER and not word[:1].isupper() and _is_nounish(word):
             for article in ("the", _an_or_a(word)):
                 add(f"{article} ", "article", start, start)

@@ -20,6 +20,7 @@ import torch
 
 from rl.candidates import Span, candidate_spans
 
+Range = tuple[int, int]  # (start, end) characters of a sentence
 DEFAULT_THRESHOLD = 4.0  # nats; chosen on the project's own corrupted sentences (bench/rewriter.py --tune-threshold)
 
 
@@ -226,11 +227,12 @@ class Corrector:
         self.lm = lm
         self.settings = settings or CorrectorSettings()
 
-    def scored_candidates(self, analysis: Analysis) -> list[tuple[float, Span]]:
-        """(log-probability gain, span) of the sentence's shortlisted candidates, best first."""
+    def scored_candidates(self, analysis: Analysis, settled: Sequence[Range] = ()) -> list[tuple[float, Span]]:
+        """(log-probability gain, span) of the sentence's shortlisted candidates, best first; none changes a `settled`
+        (start, end) range, text an earlier round already corrected."""
         s = self.settings
         original = analysis.scored
-        spans = candidate_spans(original.text)
+        spans = [span for span in candidate_spans(original.text) if not any(_inside(span, r) for r in settled)]
         ranked = []
         for span, ids in zip(spans, self.lm.encode([span.apply(original.text) for span in spans]), strict=True):
             d = _first_difference(original.token_ids, ids)
@@ -245,9 +247,9 @@ class Corrector:
         gains = self.lm.window_gains(analysis, [ids for _, _, ids in shortlist])
         return sorted(((g, span) for g, (_, span, _) in zip(gains, shortlist, strict=True)), key=lambda g: -g[0])
 
-    def _propose(self, analysis: Analysis) -> tuple[list[Span], float]:
+    def _propose(self, analysis: Analysis, settled: Sequence[Range]) -> tuple[list[Span], float]:
         """The non-overlapping candidates that gain more than the threshold, best first, and the best gain."""
-        scored = self.scored_candidates(analysis)
+        scored = self.scored_candidates(analysis, settled)
         chosen: list[Span] = []
         for gain, span in scored:
             if gain > self.settings.threshold and not any(_overlaps(span, c) for c in chosen):
@@ -259,13 +261,16 @@ class Corrector:
 
         Each round analyses the current sentences once and applies every non-overlapping candidate that gains more
         than the threshold; the next pass checks that the combination gained at least as much as its best single
-        edit (edits chosen one by one can clash) and falls back to that edit when it did not.
+        edit (edits chosen one by one can clash) and falls back to that edit when it did not. A word corrected in one
+        round is not changed again in the next: two stacked guesses lose what the writer marked ("tecnologies" ->
+        "technologies" -> "technology").
         """
         current = list(sentences)
         applied: list[list[Span]] = [[] for _ in sentences]
+        settled: list[list[Range]] = [[] for _ in sentences]
         start: dict[int, float] = {}
         now: dict[int, float] = {}
-        pending: dict[int, tuple[float, str, list[Span], float]] = {}  # i -> (logprob before, text, spans, best)
+        pending: dict[int, tuple[float, str, list[Span], float, list[Range]]] = {}  # before, text, spans, best, settled
         active = list(range(len(sentences)))
         for round_number in range(self.settings.rounds + 1):
             last = round_number == self.settings.rounds
@@ -278,19 +283,19 @@ class Corrector:
                 start.setdefault(i, logprob)
                 now[i] = logprob
                 if i in pending:
-                    before, text, spans, best = pending.pop(i)
-                    if len(spans) > 1 and logprob - before < best - 1e-6:
-                        current[i] = _apply_spans(text, spans[:1])  # the combination lost to its best edit
+                    before, text, spans, best, settled_before = pending.pop(i)
+                    if len(spans) > 1 and logprob - before < best - 1e-6:  # the combination lost to its best edit
+                        current[i], settled[i] = _apply_spans(text, spans[:1], settled_before)
                         applied[i] += spans[:1]
                         now[i] = before + best
                         continue
                     applied[i] += spans
                 if last:
                     continue
-                chosen, best = self._propose(analyses[position])
+                chosen, best = self._propose(analyses[position], settled[i])
                 if chosen:
-                    pending[i] = (logprob, current[i], chosen, best)
-                    current[i] = _apply_spans(current[i], chosen)
+                    pending[i] = (logprob, current[i], chosen, best, settled[i])
+                    current[i], settled[i] = _apply_spans(current[i], chosen, settled[i])
                     next_active.append(i)
             active = next_active
             if not active:
@@ -305,7 +310,25 @@ class Corrector:
         return results
 
 
-def _apply_spans(sentence: str, spans: list[Span]) -> str:
+def _inside(span: Span, settled: Range) -> bool:
+    """Whether the span rewrites text of the settled range (an insertion at either edge does not, nor a deletion: a
+    word corrected into a duplicate of its neighbour may still go)."""
+    start, end = settled
+    if not span.text:
+        return False
+    return span.start < end and start < span.end if span.start != span.end else start < span.start < end
+
+
+def _apply_spans(sentence: str, spans: list[Span], settled: Sequence[Range] = ()) -> tuple[str, list[Range]]:
+    """The sentence with the (non-overlapping) spans applied, and the settled ranges moved to the new text plus the
+    ranges the spans wrote (a capital letter settles nothing: "becuse" -> "Becuse" still needs its spelling)."""
+    moved = []
+    for start, end in settled:
+        shift = sum(len(s.text) - (s.end - s.start) for s in spans if s.end <= start)
+        moved.append((start + shift, end + shift))
+    for span in (s for s in spans if s.kind != "capital"):
+        at = span.start + sum(len(s.text) - (s.end - s.start) for s in spans if s.end <= span.start and s is not span)
+        moved.append((at, at + len(span.text)))
     for span in sorted(spans, key=lambda s: s.start, reverse=True):  # right to left: offsets stay valid
         sentence = span.apply(sentence)
-    return sentence
+    return sentence, moved

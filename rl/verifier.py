@@ -3,7 +3,9 @@
 Two signals that do not depend on a holistic band moving by hundredths:
 - the language model's log-likelihood ratio of the new sentence over the old one (rl/corrector.py): a fix makes the
   sentence more probable by at least `threshold` nats, a harm makes it less probable by as much;
-- rules for the damage a language model can like or miss: a doubled word ("cannot cannot use"), a pronoun of another
+- rules for the damage a language model can like or miss: a doubled word ("cannot cannot use"), a misspelt word read
+  as a function word that does not start like it ("othere => there": learners rarely misspell a first letter), a
+  pronoun of another
   person or in the wrong case ("people's => them's", "my college => your college"), a dropped negation, and added
   content ("My cousin => My favourite cousin"): a correction fixes what the writer wrote, it does not add to it.
 Once raters have labelled enough changes, a verdict learnt from them (rl/verdict_model.py, rewriter.verdict_model)
@@ -72,6 +74,14 @@ def degenerate_reason(old: str, new: str) -> str:
             doubled = sum(a == b == first for a, b in zip(before, before[1:], strict=False))
             if sum(a == b == first for a, b in zip(after, after[1:], strict=False)) > doubled:
                 return f"doubled word {first!r}"
+    from rl.candidates import is_known
+
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            for old_word, new_word in zip(before[i1:i2], after[j1:j2], strict=True):
+                if new_word in FUNCTION_WORDS and old_word[0] != new_word[0] and not is_known(old_word):
+                    return f"misspelling read as another word {old_word!r} {new_word!r}"
     # "it" is left out: a dummy subject is a common fix ("is important to" -> "it is important to")
     persons_before = {PRONOUN_PERSON[t] for t in before if t in PRONOUN_PERSON and t != "it"}
     persons_after = {PRONOUN_PERSON[t] for t in after if t in PRONOUN_PERSON and t != "it"}
