@@ -2,7 +2,7 @@
 --gec-dir) every output against human corrections and the reward's pairwise accuracy.
 
     python bench/rewriter.py [--essays N] [--model RUN_FOLDER] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER]
-                             [--gec-dir ../shared/data/jfleg_dev [--gec-sentences N]] [--tune-threshold]
+                             [--gec-dir GEC_FOLDER [--gec-sentences N]] [--tune-threshold]
 
 Without --model it benchmarks the newest run of the recipe, training one against the reward scorer first when there
 is none (a fresh checkout: about 10 minutes for cpu-demo on 2 cores).
