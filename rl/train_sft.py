@@ -8,13 +8,17 @@ an example is a passage and the changes they accepted in it, and nothing else; o
 of a rewrite whose consensus band beat the original's.
 """
 
+import hashlib
+import json
 import random
 from collections.abc import Sequence
+from importlib import metadata
 
 from rl.config import RecipeConfig
 from rl.corruptions import corrupt_sentence
 from rl.edit_verdicts import JudgedPassage, accepted_sentence_pairs
 from rl.edits import diff_edits, format_edits, split_sentences
+from rl.policy_spec import base_model_identity
 from rl.preferences import RatedPair, changed_sentences, read_pairs_csv
 from rl.rewriter import sentence_messages
 from rl.training import (
@@ -90,24 +94,45 @@ def rated_better_examples(pairs: Sequence[RatedPair]) -> list[dict]:
     return examples
 
 
+# The recipe sections an SFT run does not read: a change there leaves its adapter as it was.
+SECTIONS_SFT_IGNORES = ("name", "stage", "rl", "dpo", "rewriter", "output")
+LIBRARIES = ("torch", "transformers", "trl", "peft")
+
+
+def inputs_key(config: RecipeConfig, examples: list[dict]) -> str:
+    """A hash of everything an SFT run's adapter depends on: its training rows, the base weights, the recipe's
+    sections that SFT reads and the training libraries' versions. Equal keys train the same warm start, so a round
+    reuses an earlier one instead of training it again (labeling/training/steps.py sft)."""
+    recipe = {k: v for k, v in config.to_dict().items() if k not in SECTIONS_SFT_IGNORES}
+    inputs = {
+        "examples": examples,
+        "base_model": base_model_identity(config.policy, config.use_cpu),
+        "recipe": recipe,
+        "libraries": {name: metadata.version(name) for name in LIBRARIES},
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def run(
     config: RecipeConfig,
     scorer=None,
     progress: Progress | None = None,
     pairs: list[RatedPair] | None = None,
     passages: list[JudgedPassage] | None = None,
+    examples: list[dict] | None = None,
 ) -> RunResult:
     """Train a LoRA adapter on the corruption pairs, the rated `pairs` (default: the recipe's dpo.pairs_csv, if set)
-    and the accepted changes of `passages`; `scorer` is unused (same signature as the other stages). The examples are
-    written to the run folder (train_rows.jsonl)."""
+    and the accepted changes of `passages`, or on `examples` already built from them; `scorer` is unused (same
+    signature as the other stages). The examples are written to the run folder (train_rows.jsonl)."""
     from datasets import Dataset
     from trl import SFTConfig, SFTTrainer
 
     cpu_environment()
     s = config.sft
-    if pairs is None:
-        pairs = read_pairs_csv(config.dpo.pairs_csv) if config.dpo.pairs_csv else []
-    examples = build_sft_examples(config, pairs, passages or ())
+    if examples is None:
+        if pairs is None:
+            pairs = read_pairs_csv(config.dpo.pairs_csv) if config.dpo.pairs_csv else []
+        examples = build_sft_examples(config, pairs, passages or ())
     folder = new_run_dir(config, "sft")
     write_train_rows(folder, examples)
     model, tokenizer = trainable_policy(config)

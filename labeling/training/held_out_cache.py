@@ -7,30 +7,12 @@ rewrites only.
 import dataclasses
 import hashlib
 import json
-from importlib import metadata
-from pathlib import Path
 
 from django.db import IntegrityError, transaction
 
 from labeling.models import Essay, HeldOutEvaluation, ModelVersion
 from rl.config import RecipeConfig
-from rl.policy_spec import PACKAGED_MODELS, PACKAGED_PREFIX, PolicySpec
-
-
-def base_model_identity(spec: PolicySpec, use_cpu: bool) -> dict:
-    """The weights a policy starts from: a packaged GGUF by package version and file, a folder by its absolute path,
-    else the Hugging Face id; with the loading options that change its outputs."""
-    identity = {"model": spec.model, "dtype": spec.dtype, "load_in_4bit": spec.load_in_4bit, "use_cpu": use_cpu}
-    if spec.model.startswith(PACKAGED_PREFIX):
-        package, gguf = PACKAGED_MODELS.get(spec.model[len(PACKAGED_PREFIX) :], ("", ""))
-        try:
-            version = metadata.version(package) if package else None
-        except metadata.PackageNotFoundError:
-            version = None
-        identity.update(package=package, package_version=version, gguf_file=gguf)
-    elif Path(spec.model).exists():
-        identity["path"] = str(Path(spec.model).resolve())
-    return identity
+from rl.policy_spec import base_model_identity
 
 
 def held_out_identity(essays: list[Essay]) -> dict:

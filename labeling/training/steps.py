@@ -8,11 +8,12 @@ engine), which must start without them.
 
 import time
 from collections import Counter
+from pathlib import Path
 
 from django.conf import settings
 
 from labeling.corpus.labels import consensus_human_labels
-from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStep
+from labeling.models import Essay, ModelKind, ModelVersion, Rewrite, RoundStatus, RoundStep
 from labeling.rating import batches
 from rl.config import WARM_START, optimiser_of, recipe_from_dict, stages_of
 from rl.reward import half_band_metric, product_metric
@@ -127,8 +128,32 @@ def sft(context: StepContext) -> dict:
     if WARM_START not in stages_of(config.stage):
         raise StepSkipped(f"recipe stage is {config.stage!r}: no SFT warm start")
     data = rater_training_data()
-    result = train_sft.run(config, progress=forward_training_logs(context), pairs=data.pairs, passages=data.passages)
-    return {"run_dir": str(result.output_dir), **{k: v for k, v in result.metrics.items() if k != "history"}}
+    examples = train_sft.build_sft_examples(config, data.pairs, data.passages)
+    key = train_sft.inputs_key(config, examples)
+    earlier = reusable_warm_start(context, key)
+    if earlier is not None:
+        metrics = {k: v for k, v in earlier.metrics.items() if k != "history"}
+        raise StepSkipped(
+            f"the warm start of round {earlier.training_round.number} was trained on the same {len(examples)} "
+            f"examples, base model and settings: reused ({metrics['run_dir']})",
+            metrics={**metrics, "reused_from_round": earlier.training_round.number},
+        )
+    result = train_sft.run(config, progress=forward_training_logs(context), examples=examples)
+    metrics = {k: v for k, v in result.metrics.items() if k != "history"}
+    return {"run_dir": str(result.output_dir), "inputs_key": key, **metrics}
+
+
+def reusable_warm_start(context: StepContext, key: str) -> RoundStep | None:
+    """An earlier round's SFT step with the same inputs whose adapter is still on disk (a new rater label, another
+    setting or a new library version changes the key and trains anew)."""
+    earlier = (
+        RoundStep.objects.filter(name="sft", metrics__inputs_key=key)
+        .filter(status__in=[RoundStatus.SUCCEEDED, RoundStatus.SKIPPED])
+        .exclude(training_round=context.training_round)
+        .select_related("training_round")
+        .order_by("-pk")
+    )
+    return next((step for step in earlier if (Path(step.metrics["run_dir"]) / "adapter").is_dir()), None)
 
 
 def optimise_policy(context: StepContext) -> dict:
