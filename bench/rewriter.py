@@ -239,11 +239,15 @@ def policy_rows(args, config, model_folder, reward_bands, gec, sentences, output
             print(f"  {'; '.join(e.line() for e in diff_edits(before, after))}")
             shown += 1
     figures, seconds = outputs[label]
+    print("product's changed sentences by kind of change (sentence GLEU rose / fell):")
+    for kind, counts in figures.by_kind.items():
+        print(f"  {kind:<12} {counts['changed']:4d} changed  {counts['rose']:4d} rose  {counts['fell']:4d} fell")
     raw = outputs.get("trained policy, every edit applied")
     return {
         "gec_gleu": figures.gleu,
         "gec_precision": figures.precision,
         "gec_harm": figures.harm,
+        "gec_harm_by_kind": {kind: counts["fell"] for kind, counts in figures.by_kind.items()},
         "gec_changed": figures.changed,
         "gec_seconds_per_sentence": seconds / figures.sentences,
         "gec_gleu_policy_raw": raw[0].gleu if raw else None,

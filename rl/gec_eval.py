@@ -7,10 +7,11 @@ an output equal to the detokenised source is scored as the source line itself, s
 
 import difflib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from rl.gleu import corpus_gleu, sentence_gleu
+from rl.verdict_model import change_kinds
 
 _CLITICS = r"n't|'s|'re|'ve|'ll|'d|'m|'S|N'T"
 
@@ -101,9 +102,19 @@ class GecFigures:
     harm: float  # share of changed sentences whose sentence-level GLEU fell
     sentences: int
     changed_sentences: int
+    # kind of change (rl.verdict_model.change_kinds: one kind, "mixed", or "punctuation" when no word changed) ->
+    # {"changed", "rose", "fell"}: which kinds of edit make up the harm
+    by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def change_label(source: str, output: str) -> str:
+    kinds = change_kinds(source, output)
+    if not kinds:
+        return "punctuation"
+    return next(iter(kinds)) if len(kinds) == 1 else "mixed"
 
 
 def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
@@ -112,6 +123,7 @@ def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
         raise ValueError(f"{len(outputs)} outputs for {len(gec.sources)} sentences")
     hypotheses = [as_tokenised(o, s) for o, s in zip(outputs, gec.sources, strict=True)]
     rose = fell = changed = 0
+    by_kind: dict[str, dict[str, int]] = {}
     for i, (hypothesis, source) in enumerate(zip(hypotheses, gec.sources, strict=True)):
         if hypothesis.split() == source.split():
             continue
@@ -120,6 +132,10 @@ def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
         delta = sentence_gleu(hypothesis, source, references) - sentence_gleu(source, source, references)
         rose += delta > 0
         fell += delta < 0
+        counts = by_kind.setdefault(change_label(source, hypothesis), {"changed": 0, "rose": 0, "fell": 0})
+        counts["changed"] += 1
+        counts["rose"] += delta > 0
+        counts["fell"] += delta < 0
     n = len(hypotheses)
     return GecFigures(
         gleu=corpus_gleu(hypotheses, gec.sources, gec.references),
@@ -128,6 +144,7 @@ def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
         harm=fell / changed if changed else 0.0,
         sentences=n,
         changed_sentences=changed,
+        by_kind=dict(sorted(by_kind.items(), key=lambda item: -item[1]["changed"])),
     )
 
 

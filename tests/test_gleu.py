@@ -84,6 +84,14 @@ def test_evaluate_outputs_counts_rises_and_falls(tmp_path):
     figures = evaluate_outputs(gec, ["she likes the cats.", "he go to schools.", "it is fine."])
     assert figures.changed_sentences == 2 and figures.changed == pytest.approx(2 / 3)
     assert figures.precision == pytest.approx(0.5) and figures.harm == pytest.approx(0.5)
+    assert figures.by_kind == {
+        "inflection": {"changed": 2, "rose": 1, "fell": 1},  # likes: a fix; schools: a harm
+    }
+    mixed = evaluate_outputs(gec, ["she like the cats.", "he goes to a school!", "it is fine!"])
+    assert mixed.by_kind == {  # go => goes and a new article (it breaks "to school ."); "fine." => "fine!": no word
+        "mixed": {"changed": 1, "rose": 0, "fell": 1},
+        "punctuation": {"changed": 1, "rose": 0, "fell": 1},
+    }
     with pytest.raises(ValueError, match="2 outputs for 3"):
         evaluate_outputs(gec, ["a", "b"])
     (tmp_path / "dev.src").write_text("a b\nc d\n")
