@@ -122,20 +122,17 @@ def evaluate_outputs(gec: GecSet, outputs: list[str]) -> GecFigures:
     if len(outputs) != len(gec.sources):
         raise ValueError(f"{len(outputs)} outputs for {len(gec.sources)} sentences")
     hypotheses = [as_tokenised(o, s) for o, s in zip(outputs, gec.sources, strict=True)]
-    rose = fell = changed = 0
     by_kind: dict[str, dict[str, int]] = {}
     for i, (hypothesis, source) in enumerate(zip(hypotheses, gec.sources, strict=True)):
         if hypothesis.split() == source.split():
             continue
-        changed += 1
         references = [r[i] for r in gec.references]
         delta = sentence_gleu(hypothesis, source, references) - sentence_gleu(source, source, references)
-        rose += delta > 0
-        fell += delta < 0
         counts = by_kind.setdefault(change_label(source, hypothesis), {"changed": 0, "rose": 0, "fell": 0})
         counts["changed"] += 1
         counts["rose"] += delta > 0
         counts["fell"] += delta < 0
+    changed, rose, fell = (sum(counts[k] for counts in by_kind.values()) for k in ("changed", "rose", "fell"))
     n = len(hypotheses)
     return GecFigures(
         gleu=corpus_gleu(hypotheses, gec.sources, gec.references),

@@ -1,6 +1,7 @@
 """Text helpers shared by the importers and the ML code."""
 
 import hashlib
+import json
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -14,6 +15,11 @@ def normalise_text(text: str) -> str:
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+
+
+def inputs_hash(inputs: dict) -> str:
+    """A cache key for what a computation depends on: the same inputs, in any key order, give the same hash."""
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 
 class BandError(ValueError):

@@ -8,8 +8,6 @@ an example is a passage and the changes they accepted in it, and nothing else; o
 of a rewrite whose consensus band beat the original's.
 """
 
-import hashlib
-import json
 import random
 from collections.abc import Sequence
 from importlib import metadata
@@ -21,6 +19,7 @@ from rl.edits import diff_edits, format_edits, split_sentences
 from rl.policy_spec import base_model_identity
 from rl.preferences import RatedPair, changed_sentences, read_pairs_csv
 from rl.rewriter import sentence_messages
+from rl.text import inputs_hash
 from rl.training import (
     Progress,
     RunResult,
@@ -110,7 +109,7 @@ def inputs_key(config: RecipeConfig, examples: list[dict]) -> str:
         "recipe": recipe,
         "libraries": {name: metadata.version(name) for name in LIBRARIES},
     }
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return inputs_hash(inputs)
 
 
 def run(

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from labeling.models import Essay, HeldOutEvaluation, ModelVersion
 from rl.config import RecipeConfig
 from rl.policy_spec import base_model_identity
+from rl.text import inputs_hash
 
 
 def held_out_identity(essays: list[Essay]) -> dict:
@@ -52,7 +53,7 @@ def evaluation_inputs(
 
 
 def key_of(inputs: dict) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+    return inputs_hash(inputs)
 
 
 def find(inputs: dict) -> HeldOutEvaluation | None:
