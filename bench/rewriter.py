@@ -169,7 +169,9 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
         }
     measure("spell checker alone (rl.candidates.spell_check)", lambda: [spell_check(s) for s in sentences])
     lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
-    corrector = Corrector(lm, CorrectorSettings(threshold=config.rewriter.correction_threshold))
+    corrector = Corrector(
+        lm, CorrectorSettings(threshold=config.rewriter.correction_threshold, kind_margins=config.rewriter.kind_margins)
+    )
     measure("LM corrector alone", lambda: [c.corrected for c in corrector.correct(sentences)])
     raw_gec = gec.subset(args.gec_raw_sentences)
     raw_sentences = raw_gec.texts
@@ -331,10 +333,12 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
     return summary
 
 
-def tune_threshold(config, sentences: int = 200) -> float:
-    """The corrector's threshold from the project's own essays: better essays' sentences, 60% with injected learner
-    errors (rl.corruptions), the rest as written; a change fixes when it brings the sentence closer (in words) to
-    the original. Chosen: the threshold with the most fixes minus twice the harms."""
+def tune_threshold(config, sentences: int = 200) -> dict:
+    """The corrector's threshold, and the extra nats each kind of candidate needs on top of it, from the project's own
+    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions), the rest as written; a change
+    fixes when it brings the sentence closer (in words) to the original. Chosen: the threshold with the most fixes
+    minus twice the harms for the best edit of each sentence, then per kind the smallest margin with the most fixes
+    minus twice the harms over every candidate of that kind (each judged alone) past threshold + margin."""
     import random
 
     from rapidfuzz.distance import Levenshtein
@@ -354,26 +358,43 @@ def tune_threshold(config, sentences: int = 200) -> float:
             shown = corrupt_sentence(original, rng)[0] if rng.random() < 0.6 else original
             pairs.append((shown, original))
     corrector = Corrector(LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype))
-    outcomes = []  # (best single gain, +1 fix / -1 harm / 0)
+    best_edits = []  # (best single gain, +1 fix / -1 harm / 0)
+    every_edit = []  # (kind, gain, +1 / -1 / 0) of each shortlisted candidate
     for (shown, original), analysis in zip(pairs, corrector.lm.analyse([p[0] for p in pairs]), strict=True):
-        scored = corrector.scored_candidates(analysis)
-        if scored:
-            gain, span = scored[0]
-            d0 = Levenshtein.distance(shown.split(), original.split())
+        d0 = Levenshtein.distance(shown.split(), original.split())
+        for rank, (gain, span) in enumerate(corrector.scored_candidates(analysis)):
             d1 = Levenshtein.distance(span.apply(shown).split(), original.split())
-            outcomes.append((gain, (d1 < d0) - (d1 > d0)))
+            outcome = (d1 < d0) - (d1 > d0)
+            every_edit.append((span.kind, gain, outcome))
+            if rank == 0:
+                best_edits.append((gain, outcome))
+
+    def net(outcomes) -> tuple[int, int, int]:
+        fixes, harms = sum(o > 0 for o in outcomes), sum(o < 0 for o in outcomes)
+        return fixes, harms, fixes - 2 * harms
+
     print(f"\ncorrector threshold on {len(pairs)} of the project's own sentences (one best edit per sentence):")
     best, best_score = None, None
     for threshold in (0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0):
-        changed = [o for g, o in outcomes if g > threshold]
-        fixes, harms = sum(o > 0 for o in changed), sum(o < 0 for o in changed)
-        score = fixes - 2 * harms
+        changed = [o for g, o in best_edits if g > threshold]
+        fixes, harms, score = net(changed)
         print(f"  threshold {threshold:4.1f} nats: changed {len(changed):3d}  fixed {fixes:3d}  harmed {harms:3d}  "
               f"fixes - 2 x harms {score}")  # fmt: skip
         if best_score is None or score > best_score:
             best, best_score = threshold, score
     print(f"chosen: {best} nats")
-    return best
+    base = config.rewriter.correction_threshold
+    print(f"\nextra nats per kind over the recipe's threshold {base} (every shortlisted candidate, each alone):")
+    margins = {}
+    for kind in sorted({k for k, _, _ in every_edit}):
+        rows = []
+        for margin in (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0):
+            fixes, harms, score = net([o for k, g, o in every_edit if k == kind and g > base + margin])
+            rows.append(f"+{margin:g}: {fixes}/{harms}")
+            if kind not in margins or score > margins[kind][1]:
+                margins[kind] = (margin, score)
+        print(f"  {kind:<12} fixed/harmed at  " + "  ".join(rows) + f"  -> +{margins[kind][0]:g}")
+    return {"corrector_threshold": best, "kind_margins": {k: m for k, (m, _) in margins.items()}}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -400,9 +421,9 @@ def main(argv: list[str] | None = None) -> dict:
     cpu_environment()
     config = load_recipe(args.recipe, args.set)
     if args.tune_threshold:
-        threshold = tune_threshold(config)
-        print(json.dumps({"corrector_threshold": threshold}))
-        return {"corrector_threshold": threshold}
+        chosen = tune_threshold(config)
+        print(json.dumps(chosen))
+        return chosen
     model_folder = Path(args.model) if args.model else latest_run(config.output.name)
     if args.skip_policy:
         if args.essays or not args.gec_dir:

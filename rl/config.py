@@ -15,6 +15,10 @@ import yaml
 
 from rl.policy_spec import PolicySpec
 
+# nats each kind of proposed edit must gain beyond rewriter.correction_threshold (kinds of rl.candidates' spans); kept
+# here, free of torch, so that reading a recipe imports no model code
+DEFAULT_KIND_MARGINS = {"article": 3.0, "confusion": 1.0, "inflection": 3.0, "preposition": 3.0, "spelling": 0.0}
+
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
 
@@ -65,6 +69,9 @@ class RewriterSettings:
     corrector: bool = True  # language-model-scored corrections (spelling, inflection, articles ...) beside the policy's
     edit_verifier: bool = True  # the guard and the reward judge every changed sentence (rl/verifier.py)
     correction_threshold: float = 4.0  # nats a proposed edit must gain to be made (corrector and policy edits)
+    # extra nats on top of correction_threshold by kind of edit (rl.corrector.DEFAULT_KIND_MARGINS, chosen on the
+    # project's own corrupted sentences by bench/rewriter.py --tune-threshold); a recipe names only the kinds it changes
+    kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     verdict_threshold: float = 1.0  # nats past which the reward's verdict calls a change a fix (or, lost, a harm)
     edit_weight: float = 0.05  # band per nat that a verified fix adds to the reward
     verdict_model: str = ""  # a JSON file of the raters' learnt verdict (rl/verdict_model.py); "": the rule alone
@@ -152,6 +159,11 @@ def _type_ok(value, annotation) -> bool:
     if origin is list:
         (item_type,) = typing.get_args(annotation)
         return isinstance(value, list) and all(_type_ok(v, item_type) for v in value)
+    if origin is dict:
+        key_type, item_type = typing.get_args(annotation)
+        return isinstance(value, dict) and all(
+            _type_ok(k, key_type) and _type_ok(v, item_type) for k, v in value.items()
+        )
     if annotation is float:
         return isinstance(value, int | float) and not isinstance(value, bool)
     if annotation is int:
@@ -176,6 +188,10 @@ def _build(cls, values: dict, where: str):
         elif not _type_ok(value, annotation):
             expected = getattr(annotation, "__name__", str(annotation))
             raise RecipeError(f"{key}: expected {expected}, got {value!r} ({type(value).__name__})")
+        elif typing.get_origin(annotation) is dict:  # the keys a recipe names replace the defaults', the rest stay
+            item_type = typing.get_args(annotation)[1]
+            named = {k: float(v) if item_type is float else v for k, v in value.items()}
+            kwargs[name] = {**getattr(cls(), name), **named}
         else:
             kwargs[name] = float(value) if annotation is float else value
     return cls(**kwargs)

@@ -19,6 +19,7 @@ from functools import lru_cache
 import torch
 
 from rl.candidates import Span, candidate_spans
+from rl.config import DEFAULT_KIND_MARGINS
 
 Range = tuple[int, int]  # (start, end) characters of a sentence
 DEFAULT_THRESHOLD = 4.0  # nats; chosen on the project's own corrupted sentences (bench/rewriter.py --tune-threshold)
@@ -204,6 +205,10 @@ class Correction:
 @dataclass
 class CorrectorSettings:
     threshold: float = DEFAULT_THRESHOLD  # minimum log-probability gain (nats) for an edit to count as a correction
+    # extra nats by kind of candidate (rl.config.DEFAULT_KIND_MARGINS): on the project's own corrupted sentences
+    # spelling fixes hold at the threshold, while swapped prepositions, articles and word forms harm below about 3
+    # nats more (bench/rewriter.py --tune-threshold)
+    kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
     rounds: int = 2  # a second round corrects what the first made visible ("he go to school" -> ... )
@@ -247,12 +252,16 @@ class Corrector:
         gains = self.lm.window_gains(analysis, [ids for _, _, ids in shortlist])
         return sorted(((g, span) for g, (_, span, _) in zip(gains, shortlist, strict=True)), key=lambda g: -g[0])
 
+    def required_gain(self, kind: str) -> float:
+        """Nats a candidate of this kind must gain to be applied."""
+        return self.settings.threshold + self.settings.kind_margins.get(kind, 0.0)
+
     def _propose(self, analysis: Analysis, settled: Sequence[Range]) -> tuple[list[Span], float]:
         """The non-overlapping candidates that gain more than the threshold, best first, and the best gain."""
         scored = self.scored_candidates(analysis, settled)
         chosen: list[Span] = []
         for gain, span in scored:
-            if gain > self.settings.threshold and not any(_overlaps(span, c) for c in chosen):
+            if gain > self.required_gain(span.kind) and not any(_overlaps(span, c) for c in chosen):
                 chosen.append(span)
         return chosen, scored[0][0] if scored else 0.0
 

@@ -257,7 +257,7 @@ class Rewriter:
 
             flat = [(e, k, edit) for e, edits in edits_by_essay.items() for k, edit in edits]
             pairs = [(sentences[e][k], apply_edits(sentences[e][k], [edit])) for e, k, edit in flat]
-            judged = verdicts(self.language_model, pairs, s.correction_threshold)
+            judged = verdicts(self.language_model, pairs, s.correction_threshold, kind_margins=s.kind_margins)
             edits_by_essay = {e: [] for e in range(len(essays))}
             for (e, k, edit), verdict in zip(flat, judged, strict=True):
                 if verdict.fix:
@@ -275,7 +275,9 @@ class Rewriter:
         s = self.settings
         started = time.perf_counter()
         jobs = [(e, k) for e in range(len(essays)) for k in range(len(sentences[e]))]
-        corrector = Corrector(self.language_model, CorrectorSettings(threshold=s.correction_threshold))
+        corrector = Corrector(
+            self.language_model, CorrectorSettings(threshold=s.correction_threshold, kind_margins=s.kind_margins)
+        )
         corrections = corrector.correct([sentences[e][k] for e, k in jobs])
         for (e, k), correction in zip(jobs, corrections, strict=True):
             if correction.corrected == correction.sentence:
