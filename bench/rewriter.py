@@ -349,7 +349,7 @@ def tune_threshold(config, sentences: int = 200) -> dict:
     from rl.training import load_sft_sources
 
     rng = random.Random(1)
-    # essays 200-400 of the SFT sources: the SFT recipes read the first ones; the pool's held-out essays never
+    # essays from the 200th of the SFT sources on: the SFT recipes read the first ones; the pool's held-out essays never
     pairs = []
     for source in load_sft_sources(config.data, 200 + sentences)[200:]:
         options = [s for s in split_sentences(source.essay) if 6 <= len(s.split()) <= 40]
@@ -416,12 +416,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pairwise-only", action="store_true", help="GEC: only the reward's pairwise accuracy")
     parser.add_argument("--pairwise-essays", type=int, default=100, help="held-out pool essays hosting the pairs")
     parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
+    parser.add_argument("--tune-sentences", type=int, default=200, help="the project's own sentences to tune on")
     args = parser.parse_args(argv)
 
     cpu_environment()
     config = load_recipe(args.recipe, args.set)
     if args.tune_threshold:
-        chosen = tune_threshold(config)
+        chosen = tune_threshold(config, args.tune_sentences)
         print(json.dumps(chosen))
         return chosen
     model_folder = Path(args.model) if args.model else latest_run(config.output.name)

@@ -17,7 +17,7 @@ from rl.policy_spec import PolicySpec
 
 # nats each kind of proposed edit must gain beyond rewriter.correction_threshold (kinds of rl.candidates' spans); kept
 # here, free of torch, so that reading a recipe imports no model code
-DEFAULT_KIND_MARGINS = {"article": 3.0, "confusion": 1.0, "inflection": 3.0, "preposition": 3.0, "spelling": 0.0}
+DEFAULT_KIND_MARGINS = {"article": 2.0, "confusion": 1.0, "inflection": 3.0, "preposition": 2.0, "spelling": 0.0}
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 
@@ -186,7 +186,7 @@ def _build(cls, values: dict, where: str):
         if dataclasses.is_dataclass(annotation):
             kwargs[name] = _build(annotation, value, key)
         elif not _type_ok(value, annotation):
-            expected = getattr(annotation, "__name__", str(annotation))
+            expected = str(annotation) if typing.get_origin(annotation) else annotation.__name__
             raise RecipeError(f"{key}: expected {expected}, got {value!r} ({type(value).__name__})")
         elif typing.get_origin(annotation) is dict:  # the keys a recipe names replace the defaults', the rest stay
             item_type = typing.get_args(annotation)[1]

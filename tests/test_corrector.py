@@ -54,6 +54,11 @@ def test_corrector_fixes_errors_and_leaves_correct_sentences_alone():
         lm, [(fixed.sentence, fixed.corrected), (clean.sentence, "Most people agree that exercise is healthy healthy.")]
     )
     assert good.fix and bad.harm
+    # a margin by kind raises the bar for that kind alone
+    strict_spelling = Corrector(lm, CorrectorSettings(kind_margins={"spelling": 100.0})).correct([fixed.sentence])[0]
+    assert "goes" in strict_spelling.corrected and "becuase" in strict_spelling.corrected
+    strict_inflection = Corrector(lm, CorrectorSettings(kind_margins={"inflection": 100.0})).correct([fixed.sentence])
+    assert "go to" in strict_inflection[0].corrected and "because" in strict_inflection[0].corrected
 
 
 class FlatScorer:

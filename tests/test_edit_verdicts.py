@@ -12,7 +12,7 @@ from rl.corrector import ScoredText
 from rl.harms import HARMS, SEEN_HARMS, harmful_edits
 from rl.reward import EDIT_GAIN_CAP, HARM_REWARD, edit_reward, reward
 from rl.train_rl import EditReward
-from rl.verifier import Verdict, degenerate_reason, rewrite_verdicts, sentence_changes, verdicts
+from rl.verifier import Verdict, degenerate_reason, kind_margin, rewrite_verdicts, sentence_changes, verdicts
 
 MISSPELLED = {"goverment", "enviroment", "becuase"}
 
@@ -72,6 +72,22 @@ def test_verdicts_use_the_log_likelihood_ratio():
     assert fix.gain == 8.0 and fix.fix and not fix.harm
     assert harm.harm and not harm.fix
     assert not neutral.fix and not neutral.harm
+
+
+def test_kind_margins_raise_the_bar_for_their_kind_of_change():
+    margins = {"preposition": 3.0, "spelling": 0.0, "confusion": 1.0}
+    assert kind_margin("They live in Paris.", "They live at Paris.", margins) == 3.0
+    assert kind_margin("The goverment acts.", "The government acts.", margins) == 0.0
+    assert kind_margin("I like there house.", "I like their house.", margins) == 1.0  # word choice: a confusion set
+    assert (
+        kind_margin("He go to school in Paris.", "He goes to school at Paris.", margins) == 3.0
+    )  # the strictest kind present
+    swap, spelling = verdicts(StandInLM(), [
+        ("The goverment sits in Paris.", "The government sits at Paris."),  # +8, a spelling fix and a swap
+        ("The goverment acts.", "The government acts."),  # +8, spelling only
+    ], threshold=1.0, kind_margins={"preposition": 8.0})  # fmt: skip
+    assert swap.threshold == 9.0 and not swap.fix
+    assert spelling.threshold == 1.0 and spelling.fix
 
 
 def test_edit_reward_gates_and_tops_up_the_mission_reward():

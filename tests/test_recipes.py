@@ -20,6 +20,17 @@ def test_overrides_are_typed():
     assert load_recipe("cpu-smoke", ["rl.beta=1"]).rl.beta == 1.0  # an int is a fine float
 
 
+def test_kind_margins_override_only_the_kinds_named():
+    default = load_recipe("cpu-smoke").rewriter.kind_margins
+    assert default["preposition"] > default["spelling"]  # the shipped choice: swaps need more than spelling fixes
+    changed = load_recipe("cpu-smoke", ["rewriter.kind_margins.preposition=0", "rewriter.kind_margins.capital=2"])
+    assert changed.rewriter.kind_margins == {**default, "preposition": 0.0, "capital": 2.0}
+    with pytest.raises(
+        RecipeError, match=r"rewriter.kind_margins: expected dict\[str, float\], got \{'article': 'x'\}"
+    ):
+        load_recipe("cpu-smoke", ["rewriter.kind_margins.article=x"])
+
+
 def test_unknown_key_names_it(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text("rl:\n  betta: 0.1\n")
