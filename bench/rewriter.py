@@ -335,16 +335,14 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
 
 def tune_threshold(config, sentences: int = 200) -> dict:
     """The corrector's threshold, and the extra nats each kind of candidate needs on top of it, from the project's own
-    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions), the rest as written; a change
-    fixes when it brings the sentence closer (in words) to the original. Chosen: the threshold with the most fixes
-    minus twice the harms for the best edit of each sentence, then per kind the smallest margin with the most fixes
-    minus twice the harms over every candidate of that kind (each judged alone) past threshold + margin."""
+    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions), the rest as written; each
+    edit judged by rl.corruptions.edit_outcome. Chosen: the threshold with the most fixes minus twice the harms for
+    the best edit of each sentence, then per kind the smallest margin with the most fixes minus twice the harms over
+    every candidate of that kind (each judged alone) past threshold + margin."""
     import random
 
-    from rapidfuzz.distance import Levenshtein
-
     from rl.corrector import Corrector, LanguageModel
-    from rl.corruptions import corrupt_sentence
+    from rl.corruptions import corrupt_sentence, edit_outcome
     from rl.edits import split_sentences
     from rl.training import load_sft_sources
 
@@ -361,10 +359,8 @@ def tune_threshold(config, sentences: int = 200) -> dict:
     best_edits = []  # (best single gain, +1 fix / -1 harm / 0)
     every_edit = []  # (kind, gain, +1 / -1 / 0) of each shortlisted candidate
     for (shown, original), analysis in zip(pairs, corrector.lm.analyse([p[0] for p in pairs]), strict=True):
-        d0 = Levenshtein.distance(shown.split(), original.split())
         for rank, (gain, span) in enumerate(corrector.scored_candidates(analysis)):
-            d1 = Levenshtein.distance(span.apply(shown).split(), original.split())
-            outcome = (d1 < d0) - (d1 > d0)
+            outcome = edit_outcome(shown, original, span)
             every_edit.append((span.kind, gain, outcome))
             if rank == 0:
                 best_edits.append((gain, outcome))

@@ -4,6 +4,7 @@ Error types follow what IELTS examiners see most: articles, subject-verb agreeme
 punctuation and word forms. Each injector returns None when the sentence offers nothing to corrupt.
 """
 
+import difflib
 import random
 import re
 from collections.abc import Callable
@@ -196,3 +197,25 @@ def corrupt_sentence(sentence: str, rng: random.Random, max_errors: int = 2) -> 
             sentence = corrupted
             applied.append(kind)
     return sentence, applied
+
+
+def edit_outcome(shown: str, original: str, span) -> int:
+    """How an edit (an rl.candidates.Span) of a sentence shown with injected errors fares against its original: +1
+    when it brings the sentence closer (in words) to the original, -1 when it takes it further, 0 otherwise. An edit
+    that takes it further within one word of an injected error is 0 too: another repair of the same place ("this
+    challenges" -> "this challenge" where "these" was corrupted into "this"), which a distance to one original cannot
+    judge. Errors the original itself holds count as harms (the cautious side)."""
+    from rapidfuzz.distance import Levenshtein
+
+    shown_words, original_words = shown.split(), original.split()
+    d0 = Levenshtein.distance(shown_words, original_words)
+    d1 = Levenshtein.distance(span.apply(shown).split(), original_words)
+    if d1 <= d0:
+        return int(d1 < d0)
+    injected = set()
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=shown_words, b=original_words).get_opcodes():
+        if tag != "equal":
+            injected |= set(range(i1, max(i2, i1 + 1)))
+    first = len(shown[: span.start].split())  # the index of the first word the span touches
+    last = max(first, len(shown[: span.end].split()) - 1)
+    return 0 if any(first - 1 <= i <= last + 1 for i in injected) else -1
