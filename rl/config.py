@@ -69,7 +69,7 @@ class RewriterSettings:
     corrector: bool = True  # language-model-scored corrections (spelling, inflection, articles ...) beside the policy's
     edit_verifier: bool = True  # the guard and the reward judge every changed sentence (rl/verifier.py)
     correction_threshold: float = 4.0  # nats a proposed edit must gain to be made (corrector and policy edits)
-    # extra nats on top of correction_threshold by kind of edit (rl.corrector.DEFAULT_KIND_MARGINS, chosen on the
+    # extra nats on top of correction_threshold by kind of edit (DEFAULT_KIND_MARGINS above, chosen on the
     # project's own corrupted sentences by bench/rewriter.py --tune-threshold); a recipe names only the kinds it changes
     kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     verdict_threshold: float = 1.0  # nats past which the reward's verdict calls a change a fix (or, lost, a harm)

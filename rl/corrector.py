@@ -206,8 +206,8 @@ class Correction:
 class CorrectorSettings:
     threshold: float = DEFAULT_THRESHOLD  # minimum log-probability gain (nats) for an edit to count as a correction
     # extra nats by kind of candidate (rl.config.DEFAULT_KIND_MARGINS): on the project's own corrupted sentences
-    # spelling fixes hold at the threshold, while swapped prepositions, articles and word forms harm below about 3
-    # nats more (bench/rewriter.py --tune-threshold)
+    # spelling and inflection fixes hold at the threshold, while swapped prepositions and articles still harm a
+    # nat or two above it (bench/rewriter.py --tune-threshold)
     kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
