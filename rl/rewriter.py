@@ -253,11 +253,12 @@ class Rewriter:
                     if (k, edit) not in edits_by_essay[e]:
                         edits_by_essay[e].append((k, edit))
         if s.edit_verifier:  # only edits the language model finds a fix go on: the policy's guesses are often not
+            from rl.verdict_model import raise_by_kind
             from rl.verifier import verdicts
 
             flat = [(e, k, edit) for e, edits in edits_by_essay.items() for k, edit in edits]
             pairs = [(sentences[e][k], apply_edits(sentences[e][k], [edit])) for e, k, edit in flat]
-            judged = verdicts(self.language_model, pairs, s.correction_threshold, kind_margins=s.kind_margins)
+            judged = raise_by_kind(pairs, verdicts(self.language_model, pairs, s.correction_threshold), s.kind_margins)
             edits_by_essay = {e: [] for e in range(len(essays))}
             for (e, k, edit), verdict in zip(flat, judged, strict=True):
                 if verdict.fix:

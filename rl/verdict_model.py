@@ -75,6 +75,20 @@ def change_kinds(old: str, new: str) -> Counter:
     )
 
 
+def kind_margin(old: str, new: str, margins: dict[str, float]) -> float:
+    """The largest of `margins` (extra nats by the corrector's kinds of edit, rewriter.kind_margins) over the kinds of
+    change from `old` to `new`, so that a policy's edit needs what the corrector's edit of the same kind needs."""
+    corrector_kind = {"word_choice": "confusion"}  # the corrector's confusion sets are its word-choice edits
+    return max((margins.get(corrector_kind.get(k, k), 0.0) for k in change_kinds(old, new)), default=0.0)
+
+
+def raise_by_kind(pairs: Sequence[tuple[str, str]], judged: list, margins: dict[str, float]) -> list:
+    """The verdicts (rl.verifier.Verdict) on the (old, new) pairs with each threshold raised by its kind margin."""
+    for (old, new), verdict in zip(pairs, judged, strict=True):
+        verdict.threshold += kind_margin(old, new, margins)
+    return judged
+
+
 def features(old: str, new: str, gain: float, reason: str) -> list[float]:
     """The model's inputs for changing `old` into `new`, in FEATURES order."""
     from rapidfuzz.distance import Levenshtein

@@ -139,31 +139,12 @@ class Verdict:
         return self.accept < 0.5 and (self.gain < -self.threshold or self.accept < 0.5 - self.margin)
 
 
-def kind_margin(old: str, new: str, margins: dict[str, float]) -> float:
-    """The largest of `margins` (extra nats by the corrector's kinds of edit) over the kinds of change from `old` to
-    `new`, so that a policy's edit needs what the corrector's edit of the same kind needs."""
-    from rl.verdict_model import change_kinds
-
-    corrector_kind = {"word_choice": "confusion"}  # the corrector's confusion sets are its word-choice edits
-    return max((margins.get(corrector_kind.get(k, k), 0.0) for k in change_kinds(old, new)), default=0.0)
-
-
-def verdicts(
-    lm, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD, model=None, kind_margins=None
-) -> list[Verdict]:
+def verdicts(lm, pairs: list[tuple[str, str]], threshold: float = DEFAULT_THRESHOLD, model=None) -> list[Verdict]:
     """A verdict on each (old sentence, new sentence) pair; one batched language-model pass over all the texts.
-    `model`: the raters' learnt verdict (rl.verdict_model.VerdictModel), or None for the rule alone.
-    `kind_margins`: extra nats by kind of change on top of `threshold` (the guard's use), or None."""
+    `model`: the raters' learnt verdict (rl.verdict_model.VerdictModel), or None for the rule alone."""
     texts = list(dict.fromkeys(t for pair in pairs for t in pair))
     logprob = {s.text: s.logprob for s in lm.score(texts)} if texts else {}
-    judged = [
-        Verdict(
-            logprob[new] - logprob[old],
-            degenerate_reason(old, new),
-            threshold + (kind_margin(old, new, kind_margins) if kind_margins else 0.0),
-        )
-        for old, new in pairs
-    ]
+    judged = [Verdict(logprob[new] - logprob[old], degenerate_reason(old, new), threshold) for old, new in pairs]
     if model is not None:
         for (old, new), verdict in zip(pairs, judged, strict=True):
             verdict.accept, verdict.margin = model.probability(old, new, verdict.gain, verdict.reason), model.margin

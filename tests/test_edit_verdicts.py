@@ -12,7 +12,8 @@ from rl.corrector import ScoredText
 from rl.harms import HARMS, SEEN_HARMS, harmful_edits
 from rl.reward import EDIT_GAIN_CAP, HARM_REWARD, edit_reward, reward
 from rl.train_rl import EditReward
-from rl.verifier import Verdict, degenerate_reason, kind_margin, rewrite_verdicts, sentence_changes, verdicts
+from rl.verdict_model import kind_margin, raise_by_kind
+from rl.verifier import Verdict, degenerate_reason, rewrite_verdicts, sentence_changes, verdicts
 
 MISSPELLED = {"goverment", "enviroment", "becuase"}
 
@@ -79,13 +80,13 @@ def test_kind_margins_raise_the_bar_for_their_kind_of_change():
     assert kind_margin("They live in Paris.", "They live at Paris.", margins) == 3.0
     assert kind_margin("The goverment acts.", "The government acts.", margins) == 0.0
     assert kind_margin("I like there house.", "I like their house.", margins) == 1.0  # word choice: a confusion set
-    assert (
-        kind_margin("He go to school in Paris.", "He goes to school at Paris.", margins) == 3.0
-    )  # the strictest kind present
-    swap, spelling = verdicts(StandInLM(), [
+    mixed = ("He go to school in Paris.", "He goes to school at Paris.")
+    assert kind_margin(*mixed, margins) == 3.0  # the strictest kind present
+    pairs = [
         ("The goverment sits in Paris.", "The government sits at Paris."),  # +8, a spelling fix and a swap
         ("The goverment acts.", "The government acts."),  # +8, spelling only
-    ], threshold=1.0, kind_margins={"preposition": 8.0})  # fmt: skip
+    ]
+    swap, spelling = raise_by_kind(pairs, verdicts(StandInLM(), pairs, threshold=1.0), {"preposition": 8.0})
     assert swap.threshold == 9.0 and not swap.fix
     assert spelling.threshold == 1.0 and spelling.fix
 
