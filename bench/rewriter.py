@@ -169,9 +169,7 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
         }
     measure("spell checker alone (rl.candidates.spell_check)", lambda: [spell_check(s) for s in sentences])
     lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
-    corrector = Corrector(
-        lm, CorrectorSettings(threshold=config.rewriter.correction_threshold, kind_margins=config.rewriter.kind_margins)
-    )
+    corrector = Corrector(lm, CorrectorSettings.of(config.rewriter))
     measure("LM corrector alone", lambda: [c.corrected for c in corrector.correct(sentences)])
     raw_gec = gec.subset(args.gec_raw_sentences)
     raw_sentences = raw_gec.texts

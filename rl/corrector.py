@@ -213,6 +213,11 @@ class CorrectorSettings:
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
     rounds: int = 2  # a second round corrects what the first made visible ("he go to school" -> ... )
 
+    @classmethod
+    def of(cls, rewriter) -> "CorrectorSettings":
+        """The corrector a recipe's rewriter settings (rl.config.RewriterSettings) ask for."""
+        return cls(threshold=rewriter.correction_threshold, kind_margins=rewriter.kind_margins)
+
 
 def _first_difference(a: list[int], b: list[int]) -> int:
     for i, (x, y) in enumerate(zip(a, b, strict=False)):

@@ -276,9 +276,7 @@ class Rewriter:
         s = self.settings
         started = time.perf_counter()
         jobs = [(e, k) for e in range(len(essays)) for k in range(len(sentences[e]))]
-        corrector = Corrector(
-            self.language_model, CorrectorSettings(threshold=s.correction_threshold, kind_margins=s.kind_margins)
-        )
+        corrector = Corrector(self.language_model, CorrectorSettings.of(s))
         corrections = corrector.correct([sentences[e][k] for e, k in jobs])
         for (e, k), correction in zip(jobs, corrections, strict=True):
             if correction.corrected == correction.sentence:
