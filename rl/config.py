@@ -76,7 +76,8 @@ class RewriterSettings:
     edit_weight: float = 0.05  # band per nat that a verified fix adds to the reward
     verdict_model: str = ""  # a JSON file of the raters' learnt verdict (rl/verdict_model.py); "": the rule alone
     verdict_min_labels: int = 30  # labelled edits a round needs before it learns a verdict from the raters
-    language_model_dtype: str = "bfloat16"  # the scoring copy of the base model (bf16: ~2.5x faster on these CPUs)
+    # the scoring copy of the base model; auto: bf16 on a GPU and where a timed trial finds it faster on the CPU
+    language_model_dtype: str = "auto"
 
 
 @dataclass

@@ -11,13 +11,14 @@ scoring re-embeds only the edited ones. An optional on-disk cache (var/cache/, f
 import hashlib
 import importlib.util
 import os
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from rl.models import bf16_is_faster, cpu_has_bf16_units
 
 EMBEDDING_DIM = 384
 MODEL_WINDOW = 256  # word pieces, [CLS] and [SEP] included
@@ -35,37 +36,6 @@ def packaged_minilm_path() -> Path:
     if not (path / "config.json").exists():
         raise FileNotFoundError(f"{path} has no model files")
     return path
-
-
-def cpu_has_bf16_units() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-BF16_MIN_SPEEDUP = 1.2  # bf16 only when clearly faster: near a tie timing noise could flip the choice between runs
-_BF16_FASTER: dict[tuple, bool] = {}  # (model folder, layers run, torch threads) -> the trial's answer, per process
-
-
-def bf16_is_faster(model, key: tuple) -> bool:
-    """Time the model's forward pass in fp32 and under bf16 autocast (best of three each, alternating) on a batch of
-    the shape scoring uses; the flags alone do not tell (bf16 without matrix units can be slower than fp32)."""
-    if key in _BF16_FASTER:
-        return _BF16_FASTER[key]
-    input_ids = torch.full((32, 128), 1000, dtype=torch.long)
-    mask = torch.ones_like(input_ids)
-    best = {False: float("inf"), True: float("inf")}
-    with torch.inference_mode():
-        for _ in range(3):
-            for bf16 in best:
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                    started = time.perf_counter()
-                    model(input_ids=input_ids, attention_mask=mask)
-                    best[bf16] = min(best[bf16], time.perf_counter() - started)
-    _BF16_FASTER[key] = best[False] / best[True] >= BF16_MIN_SPEEDUP
-    return _BF16_FASTER[key]
 
 
 @dataclass
@@ -100,7 +70,7 @@ class SentenceEmbedder:
         self.use_bf16 = precision == "bf16" or (
             precision == "auto"
             and cpu_has_bf16_units()
-            and bf16_is_faster(self.model, (path, depth, torch.get_num_threads()))
+            and bf16_is_faster(self._trial_forward, (path, depth, torch.get_num_threads()))
         )
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._disk: dict[str, np.ndarray] = {}
@@ -108,6 +78,12 @@ class SentenceEmbedder:
         if self.config.disk_cache and Path(self.config.disk_cache).exists():
             stored = np.load(self.config.disk_cache)
             self._disk = dict(zip(stored["keys"].tolist(), stored["vectors"], strict=True))
+
+    def _trial_forward(self, bf16: bool) -> None:
+        """One forward pass on a batch of the shape scoring uses, for the precision trial."""
+        input_ids = torch.full((32, 128), 1000, dtype=torch.long)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
 
     def _cache_key(self, text: str) -> str:
         # Precision is part of the key: bf16 and fp32 vectors differ slightly.
