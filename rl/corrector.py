@@ -237,6 +237,9 @@ class CorrectorSettings:
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
     rounds: int = 2  # a second round corrects what the first made visible ("he go to school" -> ... )
+    # sentences analysed at once: each analysis keeps a tokens x vocabulary table of log-probabilities (about 6 MB a
+    # sentence for SmolLM2) until its candidates are scored; 100 essays at once took 11 GB
+    chunk_size: int = 64
 
     @classmethod
     def of(cls, rewriter) -> "CorrectorSettings":
@@ -296,6 +299,12 @@ class Corrector:
         return chosen, scored[0][0] if scored else 0.0
 
     def correct(self, sentences: Sequence[str]) -> list[Correction]:
+        """The corrected sentences, with every accepted span and the total log-probability gain; a chunk of
+        sentences at a time, so memory stays flat however many sentences come in."""
+        size = self.settings.chunk_size
+        return [c for begin in range(0, len(sentences), size) for c in self._correct(sentences[begin : begin + size])]
+
+    def _correct(self, sentences: Sequence[str]) -> list[Correction]:
         """The corrected sentences, with every accepted span and the total log-probability gain.
 
         Each round analyses the current sentences once and applies every non-overlapping candidate that gains more

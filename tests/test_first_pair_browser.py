@@ -17,7 +17,9 @@ def test_a_rater_rates_a_first_batch_pair_from_an_empty_database(
 ):
     settings.DATA_DIR = tmp_path  # the admin password file
     settings.FIRST_BATCH_ESSAYS = 2
-    celery_worker_factory("gpu", queues="gpu")  # as make run's; a busy solo worker would not answer the start-up ping
+    gpu_worker = celery_worker_factory(
+        "gpu", queues="gpu"
+    )  # as make run's; a busy solo worker would not answer the start-up ping
     out = StringIO()
     call_command("bootstrap_demo", stdout=out)
     assert "First batch: 0/2 essays rewritten" in out.getvalue()
@@ -48,3 +50,5 @@ def test_a_rater_rates_a_first_batch_pair_from_an_empty_database(
     page.wait_for_url(f"{live_server.url}/rate/")
     rating = Rating.objects.get()
     assert rating.item_id == item.pk and rating.rater == rater
+    # The second essay may still be rewriting: nothing more is needed of it, and a warm shutdown would wait for it.
+    gpu_worker.kill()

@@ -37,7 +37,10 @@ def test_two_workers_claim_each_step_once_and_a_killed_redis_loses_nothing(
         celery_worker_factory("alpha")
         celery_worker_factory("beta")
         celery_beat()
-        config = round_config_from_form("cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1"])
+        # What is claimed and resent is under test here, not the rewrites: no corrector (tests/test_corrector.py).
+        config = round_config_from_form(
+            "cpu-smoke", ["round.rewrite_essays=2", "round.eval_essays=1", "rewriter.corrector=false"]
+        )
         training_round = engine.launch_round("cpu-smoke", config, dispatch=False)
         first = training_round.steps.get(name="train_scorer")
         sender = Celery(broker=url, set_as_current=False)
