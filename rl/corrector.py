@@ -185,8 +185,9 @@ class LanguageModel:
 def _load_language_model(model: str, dtype: str) -> LanguageModel:
     from rl.models import PolicySpec, load_policy
 
-    lm_model, tokenizer = load_policy(PolicySpec(model=model, dtype="float32" if dtype == "auto" else dtype))
-    if dtype == "auto":
+    # "auto" loads bf16 on a GPU and fp32 on a CPU (rl.models.torch_dtype); a CPU may then trade up to bf16.
+    lm_model, tokenizer = load_policy(PolicySpec(model=model, dtype=dtype))
+    if dtype == "auto" and lm_model.device.type == "cpu":
         lm_model = _fastest_precision(lm_model, model)
     return LanguageModel(lm_model, tokenizer)
 
@@ -195,11 +196,9 @@ PRECISION_TRIAL_BATCH = (32, 48)  # sentences x tokens: a batch as the corrector
 
 
 def _fastest_precision(fp32_model, name: str):
-    """The fp32 model, or a bf16 copy where bf16 scores faster."""
+    """The fp32 model, or a bf16 copy where bf16 scores faster on this CPU."""
     from rl.models import bf16_is_faster, cpu_has_bf16_units
 
-    if fp32_model.device.type == "cuda":
-        return fp32_model.to(torch.bfloat16)
     if not cpu_has_bf16_units():
         return fp32_model
     bf16_model = copy.deepcopy(fp32_model).to(torch.bfloat16)

@@ -17,9 +17,8 @@ def test_a_rater_rates_a_first_batch_pair_from_an_empty_database(
 ):
     settings.DATA_DIR = tmp_path  # the admin password file
     settings.FIRST_BATCH_ESSAYS = 2
-    gpu_worker = celery_worker_factory(
-        "gpu", queues="gpu"
-    )  # as make run's; a busy solo worker would not answer the start-up ping
+    # As make run's; a busy solo worker would not answer the start-up ping.
+    gpu_worker = celery_worker_factory("gpu", queues="gpu")
     out = StringIO()
     call_command("bootstrap_demo", stdout=out)
     assert "First batch: 0/2 essays rewritten" in out.getvalue()
