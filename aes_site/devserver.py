@@ -55,6 +55,24 @@ def beat_command(data_dir: Path) -> list[str]:
     return celery_command("beat", "--schedule", str(data_dir / "celerybeat-schedule"), "--loglevel", "INFO")
 
 
+def stop_children(children: list[tuple[str, subprocess.Popen]]) -> None:
+    """Stop the web server, beat and workers first, then Redis: a worker's warm shutdown hands its unfinished task
+    back to Redis, which must still be there to take it."""
+    broker = [(name, proc) for name, proc in children if name == "redis"]
+    for group in ([c for c in children if c not in broker], broker):
+        for name, proc in reversed(group):
+            if proc.poll() is None:
+                print(f"stopping {name} ...", flush=True)
+                proc.terminate()
+        for _name, proc in reversed(group):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    children.clear()
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aes_site.settings")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,16 +81,7 @@ def main() -> int:
     children: list[tuple[str, subprocess.Popen]] = []
 
     def stop_all(*_):
-        for name, proc in reversed(children):
-            if proc.poll() is None:
-                print(f"stopping {name} ...", flush=True)
-                proc.terminate()
-        for _name, proc in reversed(children):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        children.clear()
+        stop_children(children)
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     try:

