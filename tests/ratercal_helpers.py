@@ -14,7 +14,7 @@ from labeling.training.scoring import load_scorer_version, train_scorer_version
 
 def trained_scorer(tmp_path, pool: int):
     """A fast scorer (TF-IDF + ridge) trained on 40 published essays, promoted; `pool` essays left to rate."""
-    import_small_corpus(tmp_path, train=40, test=4, pool=pool)
+    import_small_corpus(tmp_path, train=40, test=4, pool=pool, pool_words=None)  # bands of whole essays
     version = train_scorer_version({"family": "tfidf_ridge"}, include_human=False)
     version.promote(note="test")
     return version

@@ -23,12 +23,35 @@ def write_slice(source: Path, target: Path, rows: int, start: int = 0) -> Path:
     return target
 
 
-def import_small_corpus(folder: Path, train: int = 40, test: int = 8, pool: int = 8) -> None:
+def keep_first_paragraphs(path: Path, column: str, words: int) -> None:
+    """Each essay's first paragraphs, as many as make up at least `words` words."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [column])
+        writer.writeheader()
+        for row in rows:
+            kept = []
+            for paragraph in row[column].split("\n"):
+                kept.append(paragraph)
+                if len(" ".join(kept).split()) >= words:
+                    break
+            row[column] = "\n".join(kept)
+            writer.writerow(row)
+
+
+def import_small_corpus(
+    folder: Path, train: int = 40, test: int = 8, pool: int = 8, pool_words: int | None = 120
+) -> None:
+    """Pool essays keep their first paragraphs up to about `pool_words` words (None: whole): rounds rewrite and
+    evaluate pool essays sentence by sentence, and the round tests test the loop, not the rewrites, at half the cost."""
     data = settings.BUNDLED_DATA_DIR
     import_file(write_slice(data / "chillies_clean" / "test.csv", folder / "test.csv", test), split="test")
     import_file(write_slice(data / "chillies_clean" / "val.csv", folder / "val.csv", train), split="val")
     # Rows 100+ of the pool file are Task 2 essays (its first rows include graph descriptions).
     pool_csv = write_slice(data / "raw" / "duwuonline_just_tasks.csv", folder / "pool.csv", pool, start=100)
+    if pool_words:
+        keep_first_paragraphs(pool_csv, "paragraph", pool_words)
     import_file(pool_csv, split="pool")
 
 
