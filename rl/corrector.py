@@ -230,8 +230,8 @@ class Correction:
 class CorrectorSettings:
     threshold: float = DEFAULT_THRESHOLD  # minimum log-probability gain (nats) for an edit to count as a correction
     # extra nats by kind of candidate (rl.config.DEFAULT_KIND_MARGINS): on the project's own corrupted sentences
-    # spelling and inflection fixes hold at the threshold, while swapped prepositions and articles still harm a
-    # nat or two above it (bench/rewriter.py --tune-threshold)
+    # spelling fixes hold at the threshold, while inflections and swapped prepositions and articles still harm a nat
+    # or more above it (bench/rewriter.py --tune-threshold)
     kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
