@@ -26,9 +26,10 @@ def write_slice(source: Path, target: Path, rows: int, start: int = 0) -> Path:
 def keep_first_paragraphs(path: Path, column: str, words: int) -> None:
     """Each essay's first paragraphs, as many as make up at least `words` words."""
     with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        rows = list(reader)
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else [column])
+        writer = csv.DictWriter(handle, fieldnames=reader.fieldnames)
         writer.writeheader()
         for row in rows:
             kept = []
