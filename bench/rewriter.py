@@ -336,16 +336,6 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
     return summary
 
 
-def settled_bar(scores: dict[float, float], current: float, harm_weight: float) -> float:
-    """The bar (nats) to use given each candidate bar's fixes - harm_weight x harms: the current one unless another
-    scores more than one harm better, then the lowest within one harm of the best. A single harm more or less is
-    noise at the sample sizes tuning has, and a bar moved for it costs real fixes."""
-    top = max(scores.values())
-    if scores.get(current, float("-inf")) >= top - harm_weight:
-        return current
-    return min(bar for bar, score in scores.items() if score >= top - harm_weight)
-
-
 def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGHT) -> dict:
     """The corrector's threshold, and the extra nats each kind of candidate needs on top of it, from the project's own
     essays: better essays' sentences, 60% with injected learner errors (rl.corruptions), the rest as written; each
@@ -356,7 +346,7 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
     import random
 
     from rl.corrector import Corrector, LanguageModel
-    from rl.corruptions import corrupt_sentence, edit_outcome
+    from rl.corruptions import corrupt_sentence, edit_outcome, settled_bar
     from rl.edits import split_sentences
     from rl.training import load_sft_sources
 
@@ -390,11 +380,11 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
     print(f"\nextra nats per kind over the recipe's threshold {base} (every shortlisted candidate, each alone):")
     margins = {}
     for kind in sorted({k for k, _, _ in every_edit}):
-        rows, scores = [], {}
-        for margin in sorted({0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, config.rewriter.kind_margins.get(kind, 0.0)}):
+        rows, scores, current = [], {}, config.rewriter.kind_margins.get(kind, 0.0)
+        for margin in sorted({0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, current}):
             fixes, harms, scores[margin] = net([o for k, g, o in every_edit if k == kind and g > base + margin])
             rows.append(f"+{margin:g}: {fixes}/{harms}")
-        margins[kind] = settled_bar(scores, config.rewriter.kind_margins.get(kind, 0.0), harm_weight)
+        margins[kind] = settled_bar(scores, current, harm_weight)
         print(f"  {kind:<12} fixed/harmed at  " + "  ".join(rows) + f"  -> +{margins[kind]:g}")
     print(f"\ncorrector threshold on {len(pairs)} of the project's own sentences (the best edit of each, its kind's "
           "margin on top):")  # fmt: skip

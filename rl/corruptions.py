@@ -219,3 +219,13 @@ def edit_outcome(shown: str, original: str, span) -> int:
     first = len(shown[: span.start].split())  # the index of the first word the span touches
     last = max(first, len(shown[: span.end].split()) - 1)
     return 0 if any(first - 1 <= i <= last + 1 for i in injected) else -1
+
+
+def settled_bar(scores: dict[float, float], current: float, harm_weight: float) -> float:
+    """The bar (nats) to use given each candidate bar's fixes - harm_weight x harms: the current one unless another
+    scores more than one harm better, then the lowest within one harm of the best. A single harm more or less is
+    noise at the sample sizes tuning has, and a bar moved for it costs real fixes."""
+    top = max(scores.values())
+    if scores.get(current, float("-inf")) >= top - harm_weight:
+        return current
+    return min(bar for bar, score in scores.items() if score >= top - harm_weight)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from aes_site.devserver import stop_children
-from aes_site.services import start_redis
+from aes_site.services import free_port, start_redis
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sessions and PR_SET_PDEATHSIG: Linux")
 
@@ -38,7 +38,7 @@ def test_ctrl_c_spares_redis_and_a_killed_launcher_takes_it_along(tmp_path):
     launcher_code = textwrap.dedent(f"""
         import signal, time
         from pathlib import Path
-        from aes_site.services import start_redis
+        from aes_site.services import free_port, start_redis
         # A launcher still stopping its workers after Ctrl-C. A handler, not SIG_IGN, which Redis would inherit.
         signal.signal(signal.SIGINT, lambda *_: None)
         proc, url = start_redis(Path({str(tmp_path)!r}), persistent=False)
@@ -61,8 +61,8 @@ def test_ctrl_c_spares_redis_and_a_killed_launcher_takes_it_along(tmp_path):
 
 
 def test_workers_stop_before_redis(tmp_path):
-    redis_proc, url = start_redis(tmp_path / "redis", persistent=False)
-    port = int(url.rsplit(":", 1)[1].split("/")[0])
+    port = free_port()
+    redis_proc, _ = start_redis(tmp_path / "redis", port=port, persistent=False)
     # A worker whose warm shutdown takes a second and then talks to Redis, as Celery's does when it restores a task.
     worker_code = textwrap.dedent(f"""
         import signal, socket, sys, time
