@@ -173,6 +173,52 @@ def corrupt_word_form(sentence: str, rng: random.Random) -> str | None:
     return None
 
 
+def corrupt_inflection(sentence: str, rng: random.Random) -> str | None:
+    """A noun or verb in another form of its lemma, never another tense ("students" -> "student", "to improve" ->
+    "to improving", "he has" -> "he have"): rl.candidates.inflections, the forms the corrector itself proposes."""
+    from rl.candidates import inflections
+
+    options = [(m, form) for m in _words(sentence) if len(m.group()) > 2 for form in inflections(m.group())]
+    if not options:
+        return None
+    match, form = rng.choice(options)
+    return _replace(sentence, match, _keep_case(match.group(), form))
+
+
+def corrupt_confusion(sentence: str, rng: random.Random) -> str | None:
+    """A word learners confuse with another of its set ("than" -> "then", "their" -> "there", "many" -> "much")."""
+    from rl.candidates import CONFUSIONS
+
+    confusable = {word: group for group in CONFUSIONS for word in group if " " not in word}
+    match = _pick(rng, _words(sentence), confusable)
+    if match is None:
+        return None
+    other = rng.choice([w for w in confusable[match.group().lower()] if w != match.group().lower()])
+    return _replace(sentence, match, _keep_case(match.group(), other))
+
+
+# Function words a learner leaves out where the sentence needs them ("want to go" -> "want go", "it is" -> "it").
+DROPPABLE_WORDS = ("to", "is", "are", "be", "of", "will", "has", "have")
+
+
+def corrupt_missing_word(sentence: str, rng: random.Random) -> str | None:
+    match = _pick(rng, _words(sentence)[1:], DROPPABLE_WORDS)
+    if match is None:
+        return None
+    return sentence[: match.start()].rstrip(" ") + " " + sentence[match.end() :].lstrip(" ")
+
+
+def corrupt_capitals(sentence: str, rng: random.Random) -> str | None:
+    """A lower-case "i" for "I", or the first word's capital left out."""
+    places = [m.start() for m in _words(sentence) if m.group() == "I"]
+    if sentence[:1].isupper() and sentence[1:2].islower():
+        places.append(0)
+    if not places:
+        return None
+    at = rng.choice(places)
+    return sentence[:at] + sentence[at].lower() + sentence[at + 1 :]
+
+
 CORRUPTIONS: dict[str, Callable[[str, random.Random], str | None]] = {
     "article": corrupt_article,
     "agreement": corrupt_agreement,
@@ -181,18 +227,31 @@ CORRUPTIONS: dict[str, Callable[[str, random.Random], str | None]] = {
     "punctuation": corrupt_punctuation,
     "word_form": corrupt_word_form,
 }
+# The SFT warm start's errors: the kinds above (which the corrector's tuning and the raters' gold checks use, whose
+# figures were measured on them) and the other everyday slips of learners.
+LEARNER_ERRORS: dict[str, Callable[[str, random.Random], str | None]] = {
+    **CORRUPTIONS,
+    "inflection": corrupt_inflection,
+    "confusion": corrupt_confusion,
+    "missing_word": corrupt_missing_word,
+    "capitals": corrupt_capitals,
+}
 
 
-def corrupt_sentence(sentence: str, rng: random.Random, max_errors: int = 2) -> tuple[str, list[str]]:
-    """(corrupted sentence, error types injected); 1..max_errors errors where the sentence allows."""
+def corrupt_sentence(
+    sentence: str, rng: random.Random, max_errors: int = 2, kinds: dict | None = None
+) -> tuple[str, list[str]]:
+    """(corrupted sentence, error types injected); 1..max_errors errors where the sentence allows, of the `kinds`
+    given (default CORRUPTIONS)."""
+    injectors = CORRUPTIONS if kinds is None else kinds
     wanted = rng.randint(1, max_errors)
-    kinds = list(CORRUPTIONS)
-    rng.shuffle(kinds)
+    names = list(injectors)
+    rng.shuffle(names)
     applied = []
-    for kind in kinds:
+    for kind in names:
         if len(applied) == wanted:
             break
-        corrupted = CORRUPTIONS[kind](sentence, rng)
+        corrupted = injectors[kind](sentence, rng)
         if corrupted is not None and corrupted != sentence:
             sentence = corrupted
             applied.append(kind)

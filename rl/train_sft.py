@@ -1,19 +1,20 @@
 """SFT warm start: teach the policy the edit format on (corrupted -> original) sentence pairs.
 
 Out of the box SmolLM2 rewrites wholesale and invents lists of "changes"; trained on sentences with injected learner
-errors (rl/corruptions.py) and clean sentences it learns to answer `wrong => right` lines or `OK`. Once raters have
-rated rewrites, the edits they judged an improvement are added as examples too, `sft.rated_pair_copies` times each:
-they are real learner errors fixed the way raters reward. Where raters gave per-change verdicts (rl/edit_verdicts.py)
-an example is a passage and the changes they accepted in it, and nothing else; otherwise it is every changed sentence
-of a rewrite whose consensus band beat the original's.
+errors (rl/corruptions.py LEARNER_ERRORS) and clean sentences it learns to answer `wrong => right` lines or `OK`.
+Once raters have rated rewrites, the edits they judged an improvement are added as examples too,
+`sft.rated_pair_copies` times each: they are real learner errors fixed the way raters reward. Where raters gave
+per-change verdicts (rl/edit_verdicts.py) an example is a passage and the changes they accepted in it, and nothing
+else; otherwise it is every changed sentence of a rewrite whose consensus band beat the original's.
 """
 
 import random
 from collections.abc import Sequence
 from importlib import metadata
 
+from rl.candidates import likely_errors
 from rl.config import RecipeConfig
-from rl.corruptions import corrupt_sentence
+from rl.corruptions import LEARNER_ERRORS, corrupt_sentence
 from rl.edit_verdicts import JudgedPassage, accepted_sentence_pairs
 from rl.edits import diff_edits, format_edits, split_sentences
 from rl.policy_spec import base_model_identity
@@ -46,11 +47,14 @@ def build_sft_examples(
     rng = random.Random(config.seed)
     examples = []
     for source in load_sft_sources(config.data, s.essays):
-        sentences = [x for x in split_sentences(source.essay) if len(x.split()) >= MIN_SENTENCE_WORDS]
+        # a target that still holds a slip (a misspelling, a lower-case "i") would teach the policy to leave it
+        sentences = [
+            x for x in split_sentences(source.essay) if len(x.split()) >= MIN_SENTENCE_WORDS and not likely_errors(x)
+        ]
         for sentence in rng.sample(sentences, min(s.sentences_per_essay, len(sentences))):
             shown, kinds = sentence, []
             if rng.random() < s.corrupted_share:
-                shown, kinds = corrupt_sentence(sentence, rng)
+                shown, kinds = corrupt_sentence(sentence, rng, kinds=LEARNER_ERRORS)
             target = format_edits(diff_edits(shown, sentence)) if kinds else "OK"
             examples.append(
                 {
