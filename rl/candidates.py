@@ -48,7 +48,7 @@ CONFUSIONS = [
     ("ive", "I've"),
     ("can not", "cannot"),
 ]
-_CONFUSABLE = {word: group for group in CONFUSIONS for word in group}
+CONFUSABLE = {word: group for group in CONFUSIONS for word in group}
 # Words before which an inserted article is never right.
 _NO_ARTICLE_AFTER = set(ARTICLES) | {
     "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some", "any", "no", "every",
@@ -99,7 +99,7 @@ def zipf(word: str) -> float:
 
 def is_known(word: str) -> bool:
     lower = word.lower()
-    return lower in dictionary() or zipf(lower) >= 4.0 or lower in _CONFUSABLE
+    return lower in dictionary() or zipf(lower) >= 4.0 or lower in CONFUSABLE
 
 
 def _keep_case(template: str, word: str) -> str:
@@ -283,8 +283,8 @@ def candidate_spans(sentence: str) -> list[Span]:
             for suggestion in spelling_suggestions(word):
                 add(_keep_case(word, suggestion), "spelling")
             continue
-        if lower in _CONFUSABLE:
-            for other in _CONFUSABLE[lower]:
+        if lower in CONFUSABLE:
+            for other in CONFUSABLE[lower]:
                 if " " not in other:
                     add(_keep_case(word, other), "confusion")
         if lower == "can" and following.lower() == "not":

@@ -187,13 +187,12 @@ def corrupt_inflection(sentence: str, rng: random.Random) -> str | None:
 
 def corrupt_confusion(sentence: str, rng: random.Random) -> str | None:
     """A word learners confuse with another of its set ("than" -> "then", "their" -> "there", "many" -> "much")."""
-    from rl.candidates import CONFUSIONS
+    from rl.candidates import CONFUSABLE
 
-    confusable = {word: group for group in CONFUSIONS for word in group if " " not in word}
-    match = _pick(rng, _words(sentence), confusable)
+    match = _pick(rng, _words(sentence), CONFUSABLE)
     if match is None:
         return None
-    other = rng.choice([w for w in confusable[match.group().lower()] if w != match.group().lower()])
+    other = rng.choice([w for w in CONFUSABLE[match.group().lower()] if w != match.group().lower()])
     return _replace(sentence, match, _keep_case(match.group(), other))
 
 
@@ -239,19 +238,18 @@ LEARNER_ERRORS: dict[str, Callable[[str, random.Random], str | None]] = {
 
 
 def corrupt_sentence(
-    sentence: str, rng: random.Random, max_errors: int = 2, kinds: dict | None = None
+    sentence: str, rng: random.Random, max_errors: int = 2, kinds: dict = CORRUPTIONS
 ) -> tuple[str, list[str]]:
-    """(corrupted sentence, error types injected); 1..max_errors errors where the sentence allows, of the `kinds`
-    given (default CORRUPTIONS)."""
-    injectors = CORRUPTIONS if kinds is None else kinds
+    """(corrupted sentence, error types injected); 1..max_errors errors of the `kinds` given, where the sentence
+    allows."""
     wanted = rng.randint(1, max_errors)
-    names = list(injectors)
+    names = list(kinds)
     rng.shuffle(names)
     applied = []
     for kind in names:
         if len(applied) == wanted:
             break
-        corrupted = injectors[kind](sentence, rng)
+        corrupted = kinds[kind](sentence, rng)
         if corrupted is not None and corrupted != sentence:
             sentence = corrupted
             applied.append(kind)

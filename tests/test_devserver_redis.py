@@ -38,7 +38,7 @@ def test_ctrl_c_spares_redis_and_a_killed_launcher_takes_it_along(tmp_path):
     launcher_code = textwrap.dedent(f"""
         import signal, time
         from pathlib import Path
-        from aes_site.services import free_port, start_redis
+        from aes_site.services import start_redis
         # A launcher still stopping its workers after Ctrl-C. A handler, not SIG_IGN, which Redis would inherit.
         signal.signal(signal.SIGINT, lambda *_: None)
         proc, url = start_redis(Path({str(tmp_path)!r}), persistent=False)
