@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
+# Two pytest processes: the tests run torch on one thread and spend much of their time waiting on Celery workers and
+# the browser, so a second process uses the idle core. TEST_WORKERS=0 runs the suite in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint format browser bench-scorer bench-rewriter bench-raters bench-chaos clean
 
@@ -30,7 +33,7 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint:
 	$(BIN)/ruff check .

@@ -18,7 +18,12 @@ _redis_proc = None
 
 
 def pytest_configure(config):
+    """Runs in the pytest-xdist controller first (whose environment its workers inherit), then in each worker."""
     global _redis_proc
+    from django.conf import settings
+
+    from aes_site.celery import app
+
     # Keep artifacts written by tests away from the developer's own var/.
     os.environ.setdefault("AES_ARTIFACTS_DIR", tempfile.mkdtemp(prefix="aes-test-artifacts-"))
     if not os.environ.get("REDIS_URL"):
@@ -26,13 +31,31 @@ def pytest_configure(config):
 
         _redis_proc, url = start_redis(Path(tempfile.mkdtemp(prefix="aes-test-redis-")))
         os.environ["REDIS_URL"] = url
-        # pytest-django loaded the settings before this hook: point them (and Celery) at this Redis too.
-        from django.conf import settings
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... in `pytest -n N` workers
+    if worker:
+        isolate_xdist_worker(int(worker.removeprefix("gw")))
+    # pytest-django loaded the settings before this hook: point them (and Celery) at this Redis and folder too.
+    url = os.environ["REDIS_URL"]
+    settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
+    app.conf.update(broker_url=url, result_backend=url)
+    settings.ARTIFACTS_DIR = Path(os.environ["AES_ARTIFACTS_DIR"])
 
-        from aes_site.celery import app
 
-        settings.REDIS_URL = settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = url
-        app.conf.update(broker_url=url, result_backend=url)
+def isolate_xdist_worker(number: int) -> None:
+    """Parallel workers share the Redis server and the base-model cache, nothing else: each worker gets its own Redis
+    database (the tests purge queues and start Celery workers and beat on it; pytest-django already gives each worker
+    its own test database) and its own artifacts folder, whose base_models/ links to the shared one so that the
+    packaged model is converted once."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(os.environ["REDIS_URL"])
+    base = int(parts.path.strip("/") or 0)
+    os.environ["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{base + 1 + number}"))
+    shared = Path(os.environ["AES_ARTIFACTS_DIR"]) / "base_models"
+    shared.mkdir(parents=True, exist_ok=True)
+    own = Path(tempfile.mkdtemp(prefix=f"aes-test-artifacts-gw{number}-"))
+    (own / "base_models").symlink_to(shared, target_is_directory=True)
+    os.environ["AES_ARTIFACTS_DIR"] = str(own)
 
 
 def pytest_unconfigure(config):
