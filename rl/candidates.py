@@ -119,6 +119,12 @@ MIN_LENGTH_FOR_TWO_EDITS = 7
 MARKED_ENDINGS = ("ing", "ed", "s")  # what the writer marked (plural, 3rd person, past, -ing) survives a correction
 
 
+# A negating prefix the writer put on a word ("uncareful", "unpossible") is meant, whatever the word's spelling: the
+# word without it is never a correction, as it flips the meaning ("by uncareful drivers" -> "by careful drivers" was
+# seen on a learner essay; "unpossible" -> "impossible" stays).
+NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non", "mis")
+
+
 def marked_ending(word: str) -> str:
     return next((e for e in MARKED_ENDINGS if word.endswith(e) and len(word) > len(e) + 1), "")
 
@@ -181,6 +187,7 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
     # a rare word is kept only when it is the one word a single slip away that keeps the first letter ("talkative")
     lone = [m[0] for m in matches if m[1] == 1 and _same_start(m[0], lower)]
     found = [(m[0], m[1]) for m in matches if zipf(m[0]) >= MIN_SUGGESTION_ZIPF or lone == [m[0]]]
+    found = [(c, d) for c, d in found if not any(lower == p + c for p in NEGATING_PREFIXES)]
     peak: dict[int, float] = {}
     for candidate, distance in found:
         peak[distance] = max(peak.get(distance, 0.0), zipf(candidate))
@@ -201,6 +208,7 @@ def spelling_suggestions(word: str) -> tuple[str, ...]:
     for cut in range(1, len(lower)):
         left, right = lower[:cut], lower[cut:]
         known_left = left.isdigit() or left in {"a", "i"} or (len(left) > 1 and zipf(left) >= 4.5)
+        known_left = known_left and (left == "in" or left not in NEGATING_PREFIXES)  # not "un careful"
         if known_left and zipf(right) >= 4.0 and len(right) > 2:  # a two-letter tail is a fragment ("tech er")
             splits.append(f"{left} {right}")
     return tuple(splits + ranked[:MAX_SPELLING_CANDIDATES])
@@ -258,6 +266,12 @@ def _an_or_a(next_word: str) -> str:
     return "an" if next_word[:1].lower() in "aeiou" and not next_word.lower().startswith(("uni", "use", "eu")) else "a"
 
 
+def _after_space(sentence: str, end: int) -> int:
+    """Where the text after a word's following spaces starts: a deleted word takes its spaces and nothing else (the
+    next match of _WORD may lie past a number: "specialists in 2020 are" lost "in 2020")."""
+    return end + len(sentence[end:]) - len(sentence[end:].lstrip(" "))
+
+
 def candidate_spans(sentence: str) -> list[Span]:
     """Every candidate correction of the sentence (see the module docstring); none changes two words at once."""
     words = list(_WORD.finditer(sentence))
@@ -294,13 +308,13 @@ def candidate_spans(sentence: str) -> list[Span]:
                 if other != lower:
                     add(_keep_case(word, _an_or_a(following) if other in {"a", "an"} else other), "article")
             if index + 1 < len(words) and sentence[end : end + 1] == " ":
-                add("", "article", start, words[index + 1].start())
+                add("", "article", start, _after_space(sentence, end))
             continue
         if lower in PREPOSITIONS:
             for other in PREPOSITIONS:
                 add(_keep_case(word, other), "preposition")
             if index + 1 < len(words) and sentence[end : end + 1] == " ":  # not "far-from-positive"
-                add("", "preposition", start, words[index + 1].start())
+                add("", "preposition", start, _after_space(sentence, end))
             continue
         # a plural the writer wrote becomes singular only after a word that asks for one ("a books")
         nearby = {w.group().lower() for w in words[max(0, index - 2) : index]}

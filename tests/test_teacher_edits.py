@@ -96,3 +96,18 @@ def test_the_corrector_keeps_the_plural_through_both_rounds():
     corrector = Corrector(LanguageModel.load(PolicySpec().model))
     (result,) = corrector.correct(["Young people should study sciences and tecnologies at university."])
     assert "technologies" in result.corrected and "sciences" in result.corrected
+
+
+def test_a_suggestion_never_drops_a_negating_prefix():
+    # the word without its prefix is common and close, and says the opposite ("by careful drivers")
+    assert not {"careful", "un careful"} & set(spelling_suggestions("uncareful"))
+    assert ("uncareful", "careful") not in _replacements("Accidents are caused by uncareful drivers.")
+    assert spelling_suggestions("unpossible") == ("impossible",)  # a misspelt prefix is still corrected
+
+
+def test_a_deleted_word_takes_its_spaces_and_nothing_more():
+    # the next word the candidates look at may lie past a number ("in 2020 are"): the number stays
+    sentence = "Most specialists in 2020 are busy with the 3 cars of a 2nd hand shop."
+    deleted = [sentence[s.start : s.end] for s in candidate_spans(sentence) if not s.text]
+    assert {"in ", "the ", "of ", "a "} <= set(deleted)
+    assert all(len(text.split()) == 1 for text in deleted)
