@@ -10,7 +10,9 @@ is none (a fresh checkout: about 10 minutes for cpu-demo on 2 cores).
 Both rewriters use the reward scorer inside their guard. The product metric M is reported twice: under an independent
 judge (a scorer trained on data disjoint from the reward scorer's, never seen by training or the guard: the figure that
 counts) and under the reward scorer (where the guard makes harm zero by construction). The last line is one JSON
-object with the judge's figures.
+object with the judge's figures. --essays-from learners measures M on held-out essays by real candidates (the scorer
+benchmark's test split, capitals restored: rl.training.load_learner_essays) instead of the pool, whose essays are
+machine-polished and leave a corrector little to fix.
 
 --gec-dir (a folder with dev.src and dev.ref0..3, e.g. JFLEG dev; read, never copied): GLEU (rl/gleu.py) of no change,
 the project's spell checker alone, the few-shot base model and the trained policy with every proposed edit applied,
@@ -38,7 +40,13 @@ from rl.gec_eval import GecFigures, GecSet, evaluate_outputs, load_gec_set, rewr
 from rl.models import PolicySpec, artifacts_dir  # noqa: E402
 from rl.reward import ProductMetric, half_band_metric, judge_rewrites, product_metric  # noqa: E402
 from rl.rewriter import Rewriter, RewriteResult  # noqa: E402
-from rl.training import as_band_predictor, cpu_environment, load_pool, policy_spec_of_run  # noqa: E402
+from rl.training import (  # noqa: E402
+    as_band_predictor,
+    cpu_environment,
+    load_learner_essays,
+    load_pool,
+    policy_spec_of_run,
+)
 
 # --tune-threshold: fixes one harm costs. The product's goal is harm <= 10% of changed sentences: an edit class is
 # worth making only while it fixes at least 9 for each harm, or it pulls the share of harms above a tenth.
@@ -402,6 +410,12 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--essays", type=int, default=100, help="held-out pool essays for M (0: skip M)")
+    parser.add_argument(
+        "--essays-from",
+        choices=("pool", "learners"),
+        default="pool",
+        help="M on held-out pool essays, or on learners' essays (the scorer's test split, capitals restored)",
+    )
     parser.add_argument("--model", help="rewriter run folder (adapter + config.json); default: latest --recipe run")
     parser.add_argument("--recipe", default="cpu-demo", help="recipe whose rewriter settings and data split to use")
     parser.add_argument("--scorer", help="reward scorer folder (default: ensemble trained once on half A, cached)")
@@ -436,7 +450,7 @@ def main(argv: list[str] | None = None) -> dict:
         summary = gec_section(args, config, None, as_band_predictor(reward_scorer))
         print(json.dumps(summary))
         return summary
-    _, held_out = load_pool(config.data)
+    held_out = load_pool(config.data)[1] if args.essays_from == "pool" else load_learner_essays(config.data)
     pool = held_out[: args.essays]
     questions, essays = [e.question for e in pool], [e.essay for e in pool]
     reward_scorer, judge = load_scorers(args.scorer, args.judge)
@@ -448,9 +462,9 @@ def main(argv: list[str] | None = None) -> dict:
         model_folder = run_recipe(config, reward_scorer, progress=print)[-1].output_dir
     reward_bands, judge_bands = as_band_predictor(reward_scorer), as_band_predictor(judge)
     threads = os.environ.get("AES_TORCH_THREADS", "1")
-    print(f"{len(essays)} held-out pool essays; rewriter {model_folder}; torch threads {threads}")
+    print(f"{len(essays)} held-out {args.essays_from} essays; rewriter {model_folder}; torch threads {threads}")
 
-    summary: dict = {"model": str(model_folder)}
+    summary: dict = {"model": str(model_folder), "essays_from": args.essays_from}
     if args.essays > 0:
         summary.update(m_section(args, config, model_folder, reward_bands, judge_bands, questions, essays))
     if args.gec_dir:

@@ -13,6 +13,13 @@ def normalise_text(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def restore_capitals(text: str) -> str:
+    """Capitals back at sentence starts and on the pronoun "I", for text a dataset lower-cased (names stay lower-case,
+    and an abbreviation's full stop starts a sentence too: "e.g. The")."""
+    text = re.sub(r"(?<![\w'.])i(?=['\s,;:!?]|$)", "I", text)
+    return re.sub(r"(^\s*|[.!?]\s+)([a-z])", lambda m: m.group(1) + m.group(2).upper(), text)
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
 

@@ -4,6 +4,7 @@ import csv
 import json
 import os
 import random
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from pathlib import Path
 from rl.config import DataSettings, RecipeConfig
 from rl.models import PolicySpec, artifacts_dir, configure_cpu_threads, resolve_model_path
 from rl.reward import BandPredictor
-from rl.text import normalise_text, parse_band, text_hash
+from rl.text import normalise_text, parse_band, restore_capitals, text_hash
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_CSV = REPO / "data" / "chillies_clean" / "test.csv"
@@ -65,6 +66,28 @@ def load_pool(data: DataSettings) -> tuple[list[PoolEssay], list[PoolEssay]]:
     random.Random(data.seed).shuffle(essays)
     cut = len(essays) - int(round(len(essays) * data.held_out_fraction))
     return essays[:cut], essays[cut:]
+
+
+def load_learner_essays(data: DataSettings) -> list[PoolEssay]:
+    """Held-out essays by real candidates, with the errors they made: the scorer benchmark's test split, which no
+    scorer, judge, SFT or threshold-tuning step reads. Its file is lower-cased, so capitals are restored at sentence
+    starts and on "I". Essays whose first 80 letters open an essay that training reads are left out: the raw chillies
+    file (SFT sources) is cleaned differently, so hashes miss some, and 6 test essays open like training essays, 4 of
+    them near-copies (95-100% alike, a word or a spelling apart)."""
+    from rl.data import load_training_set
+
+    def opening(text: str) -> str:
+        return re.sub(r"[^a-z]", "", text.lower())[:80]
+
+    in_training = {opening(row["essay"]) for row in _csv_rows(RAW_CHILLIES_CSV)}
+    in_training |= {opening(record.essay) for record in load_training_set()[0]}
+    essays = [
+        PoolEssay(row["question"].strip(), restore_capitals(row["essay"].strip()))
+        for row in _csv_rows(TEST_CSV)
+        if opening(row["essay"]) not in in_training and _looks_like_essay(row["essay"].strip())
+    ]
+    random.Random(data.seed).shuffle(essays)
+    return essays
 
 
 def load_sft_sources(data: DataSettings, count: int) -> list[PoolEssay]:
