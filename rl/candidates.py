@@ -269,7 +269,7 @@ def _an_or_a(next_word: str) -> str:
 def _after_space(sentence: str, end: int) -> int:
     """Where the text after a word's following spaces starts: a deleted word takes its spaces and nothing else (the
     next match of _WORD may lie past a number: "specialists in 2020 are" lost "in 2020")."""
-    return end + len(sentence[end:]) - len(sentence[end:].lstrip(" "))
+    return len(sentence) - len(sentence[end:].lstrip(" "))
 
 
 def candidate_spans(sentence: str) -> list[Span]:

@@ -68,6 +68,11 @@ def load_pool(data: DataSettings) -> tuple[list[PoolEssay], list[PoolEssay]]:
     return essays[:cut], essays[cut:]
 
 
+def essay_opening(text: str) -> str:
+    """An essay's first 80 letters: the same essay whatever its case, spacing or punctuation."""
+    return re.sub(r"[^a-z]", "", text.lower())[:80]
+
+
 def load_learner_essays(data: DataSettings) -> list[PoolEssay]:
     """Held-out essays by real candidates, with the errors they made: the scorer benchmark's test split, which no
     scorer, judge, SFT or threshold-tuning step reads. Its file is lower-cased, so capitals are restored at sentence
@@ -76,15 +81,13 @@ def load_learner_essays(data: DataSettings) -> list[PoolEssay]:
     them near-copies (95-100% alike, a word or a spelling apart)."""
     from rl.data import load_training_set
 
-    def opening(text: str) -> str:
-        return re.sub(r"[^a-z]", "", text.lower())[:80]
-
-    in_training = {opening(row["essay"]) for row in _csv_rows(RAW_CHILLIES_CSV)}
-    in_training |= {opening(record.essay) for record in load_training_set()[0]}
+    in_training = {essay_opening(row["essay"]) for row in _csv_rows(RAW_CHILLIES_CSV)}
+    in_training |= {essay_opening(record.essay) for record in load_training_set()[0]}
+    rows = [(row["question"].strip(), row["essay"].strip()) for row in _csv_rows(TEST_CSV)]
     essays = [
-        PoolEssay(row["question"].strip(), restore_capitals(row["essay"].strip()))
-        for row in _csv_rows(TEST_CSV)
-        if opening(row["essay"]) not in in_training and _looks_like_essay(row["essay"].strip())
+        PoolEssay(question, restore_capitals(essay))
+        for question, essay in rows
+        if essay_opening(essay) not in in_training and _looks_like_essay(essay)
     ]
     random.Random(data.seed).shuffle(essays)
     return essays
