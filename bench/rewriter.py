@@ -2,7 +2,7 @@
 --gec-dir) every output against human corrections and the reward's pairwise accuracy.
 
     python bench/rewriter.py [--essays N] [--model RUN_FOLDER] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER]
-                             [--gec-dir GEC_FOLDER [--gec-sentences N]] [--tune-threshold]
+                             [--gec-dir GEC_FOLDER [--gec-sentences N]] [--tune-threshold [--tune-errors learner]]
 
 Without --model it benchmarks the newest run of the recipe, training one against the reward scorer first when there
 is none (a fresh checkout: about 10 minutes for cpu-demo on 2 cores).
@@ -22,7 +22,8 @@ GLEU rose (precision) and fell (harm). Then the reward's pairwise accuracy: the 
 pool essays, the share of (source -> human correction) changes it rewards above no change, and the share of harmful
 edits (rl/harms.py) it rewards below no change, for the mission's reward alone and with the edit verdicts.
 --tune-threshold: the corrector's threshold chosen on the project's own corrupted sentences (never the GEC set), one
-harm costing --harm-weight fixes (default 9: at most one harm in ten changes).
+harm costing --harm-weight fixes (default 9: at most one harm in ten changes); --tune-errors learner injects every
+slip the SFT warm start injects (left-out words, confused words, inflections, capitals too), not the six default kinds.
 """
 
 import argparse
@@ -344,9 +345,10 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
     return summary
 
 
-def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGHT) -> dict:
+def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGHT, errors: str = "default") -> dict:
     """The corrector's threshold, and the extra nats each kind of candidate needs on top of it, from the project's own
-    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions), the rest as written; each
+    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions: its six default kinds, or with
+    errors="learner" every slip the SFT warm start injects), the rest as written; each
     edit judged by rl.corruptions.edit_outcome. Scored by fixes minus `harm_weight` x harms and chosen by
     settled_bar: per kind the margin, over every candidate of that kind (each judged alone) past the recipe's
     threshold + margin; then, with those margins, the threshold, over the best edit of each sentence (a kind's harms
@@ -354,18 +356,19 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
     import random
 
     from rl.corrector import Corrector, LanguageModel
-    from rl.corruptions import corrupt_sentence, edit_outcome, settled_bar
+    from rl.corruptions import CORRUPTIONS, LEARNER_ERRORS, corrupt_sentence, edit_outcome, settled_bar
     from rl.edits import split_sentences
     from rl.training import load_sft_sources
 
     rng = random.Random(1)
+    kinds = LEARNER_ERRORS if errors == "learner" else CORRUPTIONS
     # essays from the 200th of the SFT sources on: the SFT recipes read the first ones; the pool's held-out essays never
     pairs = []
     for source in load_sft_sources(config.data, 200 + sentences)[200:]:
         options = [s for s in split_sentences(source.essay) if 6 <= len(s.split()) <= 40]
         if options:
             original = rng.choice(options)
-            shown = corrupt_sentence(original, rng)[0] if rng.random() < 0.6 else original
+            shown = corrupt_sentence(original, rng, kinds=kinds)[0] if rng.random() < 0.6 else original
             pairs.append((shown, original))
     corrector = Corrector(LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype))
     best_edits = []  # (kind, best single gain, +1 fix / -1 harm / 0)
@@ -434,12 +437,18 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--tune-threshold", action="store_true", help="choose the corrector threshold, then stop")
     parser.add_argument("--tune-sentences", type=int, default=200, help="the project's own sentences to tune on")
     parser.add_argument("--harm-weight", type=float, default=HARM_WEIGHT, help="fixes one harm costs when tuning")
+    parser.add_argument(
+        "--tune-errors",
+        choices=("default", "learner"),
+        default="default",
+        help="errors injected when tuning: rl.corruptions' six default kinds, or every learner slip of the SFT pairs",
+    )
     args = parser.parse_args(argv)
 
     cpu_environment()
     config = load_recipe(args.recipe, args.set)
     if args.tune_threshold:
-        chosen = tune_threshold(config, args.tune_sentences, args.harm_weight)
+        chosen = tune_threshold(config, args.tune_sentences, args.harm_weight, args.tune_errors)
         print(json.dumps(chosen))
         return chosen
     model_folder = Path(args.model) if args.model else latest_run(config.output.name)

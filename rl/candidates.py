@@ -6,6 +6,8 @@ Each candidate replaces one word (or inserts one before it) with an alternative 
 - inflection: the other forms of the word's noun or verb lemma (lemminflect): "he go" -> "he goes";
 - confusion sets: articles, prepositions, and words learners swap (their/there, then/than, much/many ...);
 - article insertion before a noun or adjective, deletion of an article or preposition;
+- insertion of a function word learners leave out (INSERTED_WORDS: "want go" -> "want to go", "it important" -> "it
+  is important") between two words;
 - capitals: "i" -> "I", the first word's capital.
 Every list is short and fixed, so a language model can score all of a sentence's candidates in one batch.
 """
@@ -49,6 +51,12 @@ CONFUSIONS = [
     ("can not", "cannot"),
 ]
 CONFUSABLE = {word: group for group in CONFUSIONS for word in group}
+# Function words learners leave out (rl.corruptions drops them for the SFT pairs and the tuning), and those of them
+# the corrector puts back: an inserted "will", "has" or "have" changes the tense ("works become => works have
+# become") or adds a verb ("to some => to have some"), which is the writer's choice, as the inflections keep it.
+MISSING_WORDS = ("to", "is", "are", "be", "of", "will", "has", "have")
+INSERTED_WORDS = ("to", "of", "is", "are", "be")
+_INSERTED_VERBS = {"is", "are", "be"}
 # Words before which an inserted article is never right.
 _NO_ARTICLE_AFTER = set(ARTICLES) | {
     "my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some", "any", "no", "every",
@@ -262,6 +270,39 @@ def _is_nounish(word: str) -> bool:
     return "NOUN" in lemmas or "ADJ" in lemmas
 
 
+def _plain_verb(word: str) -> bool:
+    """Only ever a verb's base or plain present form ("involve", "do"): "be" before it is never right."""
+    import lemminflect
+
+    lemmas = lemminflect.getAllLemmas(word.lower())
+    if not lemmas or set(lemmas) - {"VERB", "AUX"}:
+        return False
+    tags = {
+        tag
+        for lemma in lemmas.get("VERB", ())
+        for tag, forms in lemminflect.getAllInflections(lemma, upos="VERB").items()
+        if word.lower() in forms
+    }
+    return bool(tags) and tags <= {"VB", "VBP"}
+
+
+def _insertions(previous: str, word: str) -> list[str]:
+    """The INSERTED_WORDS that may go between `previous` (lower case) and `word`: never a word beside itself, no verb
+    after an article or a preposition ("in will sometimes", "of is"; "to be" is the one exception), no "be" before a
+    plain verb ("can be involve")."""
+    allowed = []
+    for inserted in INSERTED_WORDS:
+        if inserted in {previous, word.lower()}:
+            continue
+        after_article_or_preposition = previous in ARTICLES or previous in PREPOSITIONS
+        if inserted in _INSERTED_VERBS and after_article_or_preposition and (previous, inserted) != ("to", "be"):
+            continue
+        if inserted == "be" and _plain_verb(word):
+            continue
+        allowed.append(inserted)
+    return allowed
+
+
 def _an_or_a(next_word: str) -> str:
     return "an" if next_word[:1].lower() in "aeiou" and not next_word.lower().startswith(("uni", "use", "eu")) else "a"
 
@@ -289,6 +330,9 @@ def candidate_spans(sentence: str) -> list[Span]:
 
         if lower == "i" and word == "i":
             add("I", "capital")
+        if index and sentence[words[index - 1].end() : start] == " ":  # two words with nothing but a space between
+            for inserted in _insertions(previous, word):
+                add(f"{inserted} ", "insertion", start, start)
         if first and word[:1].islower():
             add(word[:1].upper() + word[1:], "capital")
         if word[:1].isupper() and not first and word != "I":

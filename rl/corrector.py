@@ -238,6 +238,8 @@ class CorrectorSettings:
     kind_margins: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KIND_MARGINS))
     prefilter: float = -1.0  # candidates whose first changed token loses more than this (nats) are not scored
     max_scored: int = 10  # candidates scored (over a window past the change) per sentence and round
+    # inserted function words scored besides them: five words at every gap would otherwise crowd out the rest
+    max_inserted: int = 3
     rounds: int = 2  # a second round corrects what the first made visible ("he go to school" -> ... )
     # sentences analysed at once: each analysis keeps a tokens x vocabulary table of log-probabilities (about 6 MB a
     # sentence for SmolLM2) until its candidates are scored; 100 essays at once took 11 GB
@@ -283,7 +285,9 @@ class Corrector:
                 first = max(first, s.prefilter + 1e-3)  # a misspelling's first piece can be likely ("develop|ped")
             if first > s.prefilter:
                 ranked.append((first, span, ids))
-        shortlist = sorted(ranked, key=lambda r: r[0], reverse=True)[: s.max_scored]
+        ranked.sort(key=lambda r: r[0], reverse=True)
+        shortlist = [r for r in ranked if r[1].kind != "insertion"][: s.max_scored]
+        shortlist += [r for r in ranked if r[1].kind == "insertion"][: s.max_inserted]
         gains = self.lm.window_gains(analysis, [ids for _, _, ids in shortlist])
         return sorted(((g, span) for g, (_, span, _) in zip(gains, shortlist, strict=True)), key=lambda g: -g[0])
 
