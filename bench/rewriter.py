@@ -2,7 +2,7 @@
 --gec-dir) every output against human corrections and the reward's pairwise accuracy.
 
     python bench/rewriter.py [--essays N] [--model RUN_FOLDER] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER]
-                             [--gec-dir GEC_FOLDER [--gec-sentences N]] [--tune-threshold [--tune-errors learner]]
+                             [--gec-dir GEC_FOLDER [--gec-sentences N]] [--tune-threshold [--tune-errors six]]
 
 Without --model it benchmarks the newest run of the recipe, training one against the reward scorer first when there
 is none (a fresh checkout: about 10 minutes for cpu-demo on 2 cores).
@@ -22,8 +22,9 @@ GLEU rose (precision) and fell (harm). Then the reward's pairwise accuracy: the 
 pool essays, the share of (source -> human correction) changes it rewards above no change, and the share of harmful
 edits (rl/harms.py) it rewards below no change, for the mission's reward alone and with the edit verdicts.
 --tune-threshold: the corrector's threshold chosen on the project's own corrupted sentences (never the GEC set), one
-harm costing --harm-weight fixes (default 9: at most one harm in ten changes); --tune-errors learner injects every
-slip the SFT warm start injects (left-out words, confused words, inflections, capitals too), not the six default kinds.
+harm costing --harm-weight fixes (default 9: at most one harm in ten changes), on sentences with every slip the SFT
+warm start injects (left-out words, confused words, inflections, capitals) or, with --tune-errors six, only the six
+kinds of rl.corruptions.CORRUPTIONS that the margins before left-out words were chosen on.
 """
 
 import argparse
@@ -345,10 +346,10 @@ def pairwise_accuracy(gec: GecSet, pool, reward_bands, lm, settings, rng) -> dic
     return summary
 
 
-def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGHT, errors: str = "default") -> dict:
+def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGHT, errors: str = "learner") -> dict:
     """The corrector's threshold, and the extra nats each kind of candidate needs on top of it, from the project's own
-    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions: its six default kinds, or with
-    errors="learner" every slip the SFT warm start injects), the rest as written; each
+    essays: better essays' sentences, 60% with injected learner errors (rl.corruptions: every slip the SFT warm start
+    injects, or with errors="six" its six default kinds), the rest as written; each
     edit judged by rl.corruptions.edit_outcome. Scored by fixes minus `harm_weight` x harms and chosen by
     settled_bar: per kind the margin, over every candidate of that kind (each judged alone) past the recipe's
     threshold + margin; then, with those margins, the threshold, over the best edit of each sentence (a kind's harms
@@ -361,7 +362,7 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
     from rl.training import load_sft_sources
 
     rng = random.Random(1)
-    kinds = LEARNER_ERRORS if errors == "learner" else CORRUPTIONS
+    kinds = CORRUPTIONS if errors == "six" else LEARNER_ERRORS
     # essays from the 200th of the SFT sources on: the SFT recipes read the first ones; the pool's held-out essays never
     pairs = []
     for source in load_sft_sources(config.data, 200 + sentences)[200:]:
@@ -439,9 +440,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--harm-weight", type=float, default=HARM_WEIGHT, help="fixes one harm costs when tuning")
     parser.add_argument(
         "--tune-errors",
-        choices=("default", "learner"),
-        default="default",
-        help="errors injected when tuning: rl.corruptions' six default kinds, or every learner slip of the SFT pairs",
+        choices=("learner", "six"),
+        default="learner",
+        help="errors injected when tuning: every learner slip of the SFT pairs, or rl.corruptions' six default kinds",
     )
     args = parser.parse_args(argv)
 

@@ -17,8 +17,8 @@ from rl.policy_spec import PolicySpec
 
 # nats each kind of proposed edit must gain beyond rewriter.correction_threshold (kinds of rl.candidates' spans); kept
 # here, free of torch, so that reading a recipe imports no model code. Chosen by `bench/rewriter.py --tune-threshold
-# --tune-sentences 1800 --tune-errors learner` (1,463 of the project's own sentences, one harm costing nine fixes; the
-# six default kinds of error alone, which inject no left-out word, chose the same margins for the other kinds).
+# --tune-sentences 1800` (1,463 of the project's own sentences, one harm costing nine fixes; `--tune-errors six`, the
+# six kinds of error without a left-out word, chose the same margins for the other kinds).
 DEFAULT_KIND_MARGINS = {
     "article": 1.0,
     "confusion": 1.0,
