@@ -41,9 +41,11 @@ def _words(text: str) -> list[str]:
 
 def _hunk_kind(removed: list[str], added: list[str]) -> str:
     """The kind of one run of changed words (`removed` in the old sentence replaced by `added`)."""
-    from rl.candidates import ARTICLES, PREPOSITIONS, inflections, is_known
+    from rl.candidates import ARTICLES, INSERTED_WORDS, PREPOSITIONS, inflections, is_known
     from rl.verifier import is_variant, lemmas_of
 
+    if not removed and len(added) == 1 and added[0] in INSERTED_WORDS:
+        return "insertion"  # a left-out "to" or "of" put back, as the corrector's insertion candidates call it
     words = set(removed) | set(added)
     if words <= set(ARTICLES):
         return "article"

@@ -76,8 +76,10 @@ def test_verdicts_use_the_log_likelihood_ratio():
 
 
 def test_kind_margins_raise_the_bar_for_their_kind_of_change():
-    margins = {"preposition": 3.0, "spelling": 0.0, "confusion": 1.0}
+    margins = {"preposition": 3.0, "spelling": 0.0, "confusion": 1.0, "insertion": 0.5}
     assert kind_margin("They live in Paris.", "They live at Paris.", margins) == 3.0
+    # a left-out "to" put back needs what the corrector's insertion needs, not a swapped preposition's margin
+    assert kind_margin("They want go to Paris.", "They want to go to Paris.", margins) == 0.5
     assert kind_margin("The goverment acts.", "The government acts.", margins) == 0.0
     assert kind_margin("I like there house.", "I like their house.", margins) == 1.0  # word choice: a confusion set
     mixed = ("He go to school in Paris.", "He goes to school at Paris.")

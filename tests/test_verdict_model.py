@@ -78,6 +78,7 @@ def fitted(edits: list[LabelledEdit], min_labels: int = MIN_LABELS) -> VerdictMo
         ("He went to home.", "He went home.", "preposition"),
         ("I like cats.", "I adore cats.", "word_choice"),
         ("I like cats.", "I really like cats.", "insertion"),
+        ("I want go home.", "I want to go home.", "insertion"),
         ("I really like cats.", "I like cats.", "deletion"),
     ],
 )
