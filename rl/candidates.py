@@ -51,10 +51,9 @@ CONFUSIONS = [
     ("can not", "cannot"),
 ]
 CONFUSABLE = {word: group for group in CONFUSIONS for word in group}
-# Function words learners leave out (rl.corruptions drops them for the SFT pairs and the tuning), and those of them
-# the corrector puts back: an inserted "will", "has" or "have" changes the tense ("works become => works have
-# become") or adds a verb ("to some => to have some"), which is the writer's choice, as the inflections keep it.
-MISSING_WORDS = ("to", "is", "are", "be", "of", "will", "has", "have")
+# The function words learners leave out (rl.corruptions.DROPPABLE_WORDS) that the corrector puts back: an inserted
+# "will", "has" or "have" changes the tense ("works become => works have become") or adds a verb ("to some => to have
+# some"), which is the writer's choice, as the inflections keep it.
 INSERTED_WORDS = ("to", "of", "is", "are", "be")
 _INSERTED_VERBS = {"is", "are", "be"}
 # Words before which an inserted article is never right.
@@ -290,11 +289,11 @@ def _insertions(previous: str, word: str) -> list[str]:
     """The INSERTED_WORDS that may go between `previous` (lower case) and `word`: never a word beside itself, no verb
     after an article or a preposition ("in will sometimes", "of is"; "to be" is the one exception), no "be" before a
     plain verb ("can be involve")."""
+    after_article_or_preposition = previous in ARTICLES or previous in PREPOSITIONS
     allowed = []
     for inserted in INSERTED_WORDS:
         if inserted in {previous, word.lower()}:
             continue
-        after_article_or_preposition = previous in ARTICLES or previous in PREPOSITIONS
         if inserted in _INSERTED_VERBS and after_article_or_preposition and (previous, inserted) != ("to", "be"):
             continue
         if inserted == "be" and _plain_verb(word):

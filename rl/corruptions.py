@@ -196,12 +196,13 @@ def corrupt_confusion(sentence: str, rng: random.Random) -> str | None:
     return _replace(sentence, match, _keep_case(match.group(), other))
 
 
-def corrupt_missing_word(sentence: str, rng: random.Random) -> str | None:
-    """A function word a learner leaves out where the sentence needs it ("want to go" -> "want go", "it is" -> "it"):
-    one of rl.candidates.MISSING_WORDS (the corrector puts back those of rl.candidates.INSERTED_WORDS)."""
-    from rl.candidates import MISSING_WORDS
+# Function words a learner leaves out where the sentence needs them ("want to go" -> "want go", "it is" -> "it"); the
+# corrector puts back those of rl.candidates.INSERTED_WORDS.
+DROPPABLE_WORDS = ("to", "is", "are", "be", "of", "will", "has", "have")
 
-    match = _pick(rng, _words(sentence)[1:], MISSING_WORDS)
+
+def corrupt_missing_word(sentence: str, rng: random.Random) -> str | None:
+    match = _pick(rng, _words(sentence)[1:], DROPPABLE_WORDS)
     if match is None:
         return None
     return sentence[: match.start()].rstrip(" ") + " " + sentence[match.end() :].lstrip(" ")
