@@ -221,7 +221,8 @@ def main() -> None:
         )
     print(
         f"calibration {scorer.calibration.describe()}  mean uncertainty {ours['mean_uncertainty']:.3f}"
-        f" (scaled x{scorer.uncertainty_scale:.2f} to cover 68% of the out-of-fold errors)"
+        f" (scaled x{scorer.uncertainty_scale:.2f} to cover 68% of the out-of-fold errors; weight of the distance"
+        f" outside the training range {scorer.outside_weight:g})"
     )
     print(
         f"band +- uncertainty holds {ours['coverage']:.1%} of the test bands;"

@@ -83,6 +83,7 @@ def test_calibrations_round_trip_through_save_and_load(tiny, method, tmp_path):
 def test_a_format_2_scorer_loads_with_its_stretch_and_unscaled_uncertainty(tiny, tmp_path):
     scorer, sample = tiny
     old = recalibrated(scorer, "stretch", uncertainty_coverage=0.0)
+    old.uncertainty_terms, old.outside_weight = "sum", 1.0  # what scorers added up to format 3
     questions, essays = [r.question for r in sample], [r.essay for r in sample]
     expected = old.predict(questions, essays)
     old.save(tmp_path / "old")

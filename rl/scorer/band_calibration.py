@@ -14,7 +14,11 @@ boosting both regress to the mean), so a calibration decides how much spread to 
 - "shrink": the stretch, given in full to essays the members agree on and withdrawn linearly as the members' doubt
   (spread, distance outside the training range) grows from its training median to its 95th percentile.
 
-Every method is monotone in the raw prediction and bounded to 0-9. The uncertainty scale makes prediction +-
+Every method is monotone in the raw prediction and bounded to 0-9.
+
+The stated uncertainty combines the members' spread and the out-of-fold RMSE as independent errors (in quadrature);
+the RMSE term grows with the essay's distance outside the training range by a weight chosen on the out-of-fold errors
+(the Gaussian likelihood of OUTSIDE_WEIGHTS' candidates), not assumed. The uncertainty scale then makes prediction +-
 uncertainty cover COVERAGE of the out-of-fold errors (scale = that quantile of |error| / stated uncertainty).
 """
 
@@ -27,6 +31,7 @@ from rl.metrics import band_metrics
 CALIBRATIONS = ("stretch", "none", "mae_stretch", "isotonic", "ordinal", "shrink")
 COVERAGE = 0.68  # the share of true bands prediction +- uncertainty claims to hold (one standard deviation)
 STRETCHES = np.round(np.arange(1.0, 2.01, 0.05), 2)
+OUTSIDE_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
 
 
 @dataclass
@@ -144,3 +149,27 @@ def uncertainty_scale(y: np.ndarray, bands: np.ndarray, stated: np.ndarray, cove
     """The factor that makes bands +- factor * stated cover `coverage` of the true bands y (out-of-fold)."""
     ratio = np.abs(np.asarray(y) - np.asarray(bands)) / np.maximum(np.asarray(stated), 1e-9)
     return float(np.quantile(ratio, coverage))
+
+
+def stated_uncertainty(spread: np.ndarray, rmse: float, outside: np.ndarray, outside_weight: float) -> np.ndarray:
+    """The members' spread and the residual error (out-of-fold RMSE, larger outside the training range) added as
+    independent errors."""
+    return np.hypot(spread, rmse * (1.0 + outside_weight * np.asarray(outside)))
+
+
+def fit_uncertainty(
+    y: np.ndarray, bands: np.ndarray, spread: np.ndarray, rmse: float, outside: np.ndarray, coverage: float = COVERAGE
+) -> tuple[float, float]:
+    """(outside weight, scale) fitted on out-of-fold errors: the weight whose scaled intervals give the errors the
+    highest Gaussian likelihood, and the scale that makes them cover `coverage` (1.0 when coverage is 0: unscaled).
+    A weight of 0 says that essays at the edge of the training range were predicted no worse than the others."""
+    errors = np.asarray(y) - np.asarray(bands)
+    best = None
+    for weight in OUTSIDE_WEIGHTS:
+        stated = stated_uncertainty(spread, rmse, outside, weight)
+        scale = uncertainty_scale(y, bands, stated, coverage) if coverage > 0 else 1.0
+        sigma = np.maximum(scale * stated, 1e-9)
+        nll = float(np.mean(np.log(sigma) + 0.5 * (errors / sigma) ** 2))
+        if best is None or nll < best[0]:
+            best = (nll, weight, scale)
+    return best[1], best[2]

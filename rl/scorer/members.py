@@ -8,6 +8,11 @@ import numpy as np
 
 from rl.scorer.features import MONOTONE
 
+# The ridge member's predictions stop this many bands beyond the training bands: far outside the training range a
+# linear model extrapolates without limit (-2 for a short essay when the lowest band taught was 4), while the tree
+# members stop at their edge.
+RIDGE_BAND_MARGIN = 1.0
+
 
 @dataclass
 class Features:
@@ -21,7 +26,8 @@ class Features:
 
 class RidgeMember:
     """Standardised features -> ridge; features with a required direction whose weight comes out the wrong way are
-    dropped and the ridge refitted, so e.g. more repetition can never raise the band through this member."""
+    dropped and the ridge refitted, so e.g. more repetition can never raise the band through this member. Predictions
+    are bounded to RIDGE_BAND_MARGIN beyond the training bands."""
 
     def __init__(self, alpha: float, use_style: bool):
         self.alpha = alpha
@@ -51,10 +57,14 @@ class RidgeMember:
             self.keep &= ~wrong
         self.coef = coef
         self.intercept = float(model.intercept_)
+        self.band_limits = (float(y.min()) - RIDGE_BAND_MARGIN, float(y.max()) + RIDGE_BAND_MARGIN)
         return self
 
     def predict(self, features: Features) -> np.ndarray:
-        return ((self._matrix(features) - self.mean) / self.scale) @ self.coef + self.intercept
+        raw = ((self._matrix(features) - self.mean) / self.scale) @ self.coef + self.intercept
+        # Members of format-3 scorers and older have no limits: they predict as they did when saved.
+        limits = getattr(self, "band_limits", None)
+        return raw if limits is None else np.clip(raw, *limits)
 
 
 class LightGBMMember:

@@ -10,9 +10,10 @@ Families (ScorerConfig.family):
   (see disjoint_halves).
 - "tfidf_ridge": the plain TF-IDF + ridge baseline of the benchmark (no guard, no calibration).
 
-Uncertainty is the spread (standard deviation) of the members' calibrated predictions plus the out-of-fold RMSE
-scaled up by how far the essay's features lie outside the training range (capped), so odd essays go to raters first;
-the sum is scaled so that prediction +- uncertainty holds 68% of the out-of-fold errors.
+Uncertainty combines the spread (standard deviation) of the members' calibrated predictions and the out-of-fold RMSE
+in quadrature; the RMSE term grows with how far the essay's features lie outside the training range (capped) by a
+weight fitted on the out-of-fold errors, and the whole is scaled so that prediction +- uncertainty holds 68% of them
+(rl/scorer/band_calibration.py fit_uncertainty). Scorers of format 3 and older add the two terms, outside weight 1.
 """
 
 import copy
@@ -27,7 +28,14 @@ import numpy as np
 
 from rl.data import LabelledEssay
 from rl.metrics import band_metrics
-from rl.scorer.band_calibration import CALIBRATIONS, COVERAGE, BandCalibration, fit_band_calibration, uncertainty_scale
+from rl.scorer.band_calibration import (
+    CALIBRATIONS,
+    COVERAGE,
+    BandCalibration,
+    fit_band_calibration,
+    fit_uncertainty,
+    stated_uncertainty,
+)
 from rl.scorer.features import (
     FEATURE_NAMES,
     HAND_FEATURES,
@@ -53,9 +61,11 @@ from rl.scorer.members import (  # noqa: F401
 from rl.text import text_hash
 
 FAMILIES = ("ensemble", "judge", "tfidf_ridge")
-FORMAT_VERSION = 3  # 2: features from MiniLM layer 3 only; 3: a BandCalibration and an uncertainty scale
-READABLE_FORMATS = (2, 3)  # format 2 (a linear stretch, unscaled uncertainty) loads as the same calibration
-MAX_OUTSIDE_RANGE = 3.0  # uncertainty grows with distance outside the training range, up to (1 + this) x OOF RMSE
+# 2: features from MiniLM layer 3 only; 3: a BandCalibration and an uncertainty scale; 4: uncertainty terms in
+# quadrature with a fitted outside weight, the ridge member bounded near the training bands
+FORMAT_VERSION = 4
+READABLE_FORMATS = (2, 3, 4)  # older formats load with the calibration and uncertainty they were saved with
+MAX_OUTSIDE_RANGE = 3.0  # distance outside the training range (in training ranges) counted at most
 Progress = Callable[[int, int, str], None]
 
 
@@ -104,6 +114,8 @@ class Scorer:
         self.members: list = []
         self.calibration = BandCalibration("none", 0.0)
         self.uncertainty_scale = 1.0
+        self.outside_weight = 1.0  # how much the residual term grows per training range outside it
+        self.uncertainty_terms = "quadrature"  # format 3 and older: "sum"
         self.guard: Guard | None = None
         self.oof_rmse = 1.0
         self.oof: dict | None = None  # out-of-fold predictions of the training essays (not saved): refit calibrations
@@ -152,15 +164,22 @@ class Scorer:
         raw = self.member_predictions(features)
         outside = self._outside_training_range(features.table)
         penalties = self.guard.penalties(features.table, features.names) if self.guard is not None else 0.0
-        bands, uncertainty = self._bands_and_uncertainty(raw, outside, penalties)
+        bands, spread = self._bands_and_spread(raw, outside, penalties)
+        uncertainty = self.uncertainty_scale * self._stated_uncertainty(spread, outside)
         return [Prediction(float(b), float(u)) for b, u in zip(bands, uncertainty, strict=True)]
 
-    def _bands_and_uncertainty(self, raw: np.ndarray, outside: np.ndarray, penalties) -> tuple[np.ndarray, np.ndarray]:
-        """raw: (members, n). Calibrated mean less the guard's penalties (clipped to 0-9), and the uncertainty."""
+    def _bands_and_spread(self, raw: np.ndarray, outside: np.ndarray, penalties) -> tuple[np.ndarray, np.ndarray]:
+        """raw: (members, n). Calibrated mean less the guard's penalties (clipped to 0-9), and the members' spread."""
         doubt = member_doubt(raw, outside)
         bands = np.clip(self.calibration.apply(raw.mean(0), doubt) - penalties, 0.0, 9.0)
         spread = self.calibration.apply(raw, doubt).std(0) if len(raw) > 1 else np.zeros(raw.shape[1])
-        return bands, self.uncertainty_scale * (spread + self.oof_rmse * (1.0 + outside))
+        return bands, spread
+
+    def _stated_uncertainty(self, spread: np.ndarray, outside: np.ndarray) -> np.ndarray:
+        """Before the uncertainty scale."""
+        if self.uncertainty_terms == "sum":
+            return spread + self.oof_rmse * (1.0 + self.outside_weight * outside)
+        return stated_uncertainty(spread, self.oof_rmse, outside, self.outside_weight)
 
     def _outside_training_range(self, table: np.ndarray) -> np.ndarray:
         if self.feature_low is None or table.shape[1] == 0:
@@ -211,6 +230,8 @@ class Scorer:
             "members": self.members,
             "calibration": self.calibration,
             "uncertainty_scale": self.uncertainty_scale,
+            "outside_weight": self.outside_weight,
+            "uncertainty_terms": self.uncertainty_terms,
             "guard": self.guard,
             "oof_rmse": self.oof_rmse,
             "feature_low": self.feature_low,
@@ -238,8 +259,11 @@ def load_scorer(folder) -> Scorer:
         state["calibration"] = BandCalibration("stretch", state["center"], state["stretch"])
         state["uncertainty_scale"] = 1.0
         state["config"] |= {"calibration": "stretch", "uncertainty_coverage": 0.0}
+    if version <= 3:
+        state |= {"outside_weight": 1.0, "uncertainty_terms": "sum"}
     scorer = Scorer(ScorerConfig(**state["config"]))
-    for key in ("members", "calibration", "uncertainty_scale", "guard", "oof_rmse", "feature_low", "feature_high"):
+    keys = ("members", "calibration", "uncertainty_scale", "outside_weight", "uncertainty_terms", "guard", "oof_rmse")
+    for key in keys + ("feature_low", "feature_high"):
         setattr(scorer, key, state[key])
     scorer.training_info = state["training_info"]
     return scorer
@@ -333,16 +357,16 @@ def fit_calibration(scorer: Scorer, method: str) -> Scorer:
         method, oof["y"], mean, oof["penalties"], oof["center"], doubt, oof["weights"], config.max_mae_increase,
         config.stretch,
     )  # fmt: skip
-    guarded = np.clip(scorer.calibration.apply(mean, doubt) - oof["penalties"], 0.0, 9.0)
+    guarded, spread = scorer._bands_and_spread(oof["members"], oof["outside"], oof["penalties"])
     metrics = band_metrics(oof["y"], guarded)
     scorer.oof_rmse = metrics["rmse"]
-    scorer.uncertainty_scale = 1.0
-    _, stated = scorer._bands_and_uncertainty(oof["members"], oof["outside"], oof["penalties"])
-    if config.uncertainty_coverage > 0:
-        scorer.uncertainty_scale = uncertainty_scale(oof["y"], guarded, stated, config.uncertainty_coverage)
+    scorer.outside_weight, scorer.uncertainty_scale = fit_uncertainty(
+        oof["y"], guarded, spread, scorer.oof_rmse, oof["outside"], config.uncertainty_coverage
+    )
     scorer.training_info |= {
         "calibration": scorer.calibration.describe(),
         "uncertainty_scale": scorer.uncertainty_scale,
+        "outside_weight": scorer.outside_weight,
         "oof": {k: v for k, v in metrics.items() if k in {"qwk", "mae", "rmse", "pearson"}},
     }
     return scorer
