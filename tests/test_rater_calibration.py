@@ -101,3 +101,19 @@ def test_bad_input_is_refused_with_a_clear_message():
         fit_rater_calibration([5.0, 6.0], [5.0])
     with pytest.raises(ValueError, match="finite"):
         fit_rater_calibration([5.0, float("nan")], [5.0, 6.0])
+    with pytest.raises(ValueError, match="selection_z"):
+        fit_rater_calibration([5.0, 6.0], [5.0, 6.0], selection_z=-1.0)
+
+
+def test_a_stricter_selection_moves_agreeing_raters_less_often_and_still_fixes_a_large_shift():
+    def fitted_share(selection_z: float) -> float:
+        fits = [
+            fit_rater_calibration(p, rater_bands(p, 0.0, 1.0, 0.8, seed), selection_z=selection_z)
+            for seed, p in ((seed, scorer_bands(30, seed)) for seed in range(60))
+        ]
+        return np.mean([not c.is_identity for c in fits])
+
+    assert fitted_share(3.0) < fitted_share(1.0)
+    predicted = scorer_bands(30, 1)
+    generous = fit_rater_calibration(predicted, rater_bands(predicted, 1.5, 1.0, 0.5, 1), selection_z=3.0)
+    assert generous.shift > 1.0

@@ -40,6 +40,16 @@ def test_generous_raters_shift_the_stored_calibration_and_the_bands_the_product_
 
 
 @pytest.mark.django_db
+def test_the_selection_setting_decides_how_clear_a_fit_must_be(tmp_path, settings):
+    version = trained_scorer(tmp_path, pool=15)
+    rate_pool_essays(version, 15, rater_band=lambda band: band + 1.5)
+    settings.RATERCAL_SELECTION_Z = 1e6  # no fit on 30 labels is that clear
+    assert rater_calibration.fit_for_scorer(version)["form"] == "identity"
+    settings.RATERCAL_SELECTION_Z = 1.0
+    assert rater_calibration.fit_for_scorer(version)["form"] != "identity"
+
+
+@pytest.mark.django_db
 def test_raters_on_the_scorers_scale_leave_its_bands_alone(tmp_path):
     version = trained_scorer(tmp_path, pool=15)
     rate_pool_essays(version, 15, rater_band=lambda band: band)

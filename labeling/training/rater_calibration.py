@@ -60,7 +60,12 @@ def fit_for_scorer(version: ModelVersion, scorer=None, labels: list[dict] | None
         predicted = [p.band for p in scorer.predict([e["question"] for e in labels], [e["text"] for e in labels])]
     else:
         predicted = []
-    calibration = fit_rater_calibration(predicted, [e["band"] for e in labels], min_labels=settings.RATERCAL_MIN_LABELS)
+    calibration = fit_rater_calibration(
+        predicted,
+        [e["band"] for e in labels],
+        min_labels=settings.RATERCAL_MIN_LABELS,
+        selection_z=settings.RATERCAL_SELECTION_Z,
+    )
     stored = calibration.to_dict() | {"fitted_at": timezone.now().isoformat()}
     ModelVersion.objects.filter(pk=version.pk).update(rater_calibration=stored)
     version.rater_calibration = stored

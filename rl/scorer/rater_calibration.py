@@ -26,8 +26,9 @@ PRIOR_LABELS = 10.0
 SLOPE_BOUNDS = (0.5, 2.0)
 SHIFT_BOUND = 3.0
 FOLDS = 10
-# A richer form must lower the cross-validated MAE by at least this much (bands), and by more than this many standard
-# errors of the paired difference, to be chosen over a simpler one.
+# A richer form must lower the cross-validated MAE by at least this much (bands), and by more than `selection_z`
+# standard errors of the paired difference, to be chosen over a simpler one. A larger z fits raters who agree with
+# the scorer's scale less often by chance, and fixes a real difference of scale later (README: rater calibration).
 MIN_GAIN = 0.01
 SELECTION_Z = 1.0
 FORMS = ("identity", "shift", "shift+slope")
@@ -113,18 +114,18 @@ def _cv_errors(predicted: np.ndarray, human: np.ndarray, fit, folds: int) -> np.
     return errors
 
 
-def _clearly_better(current: np.ndarray, candidate: np.ndarray) -> bool:
-    """The candidate's cross-validated errors are lower by MIN_GAIN on average and by more than SELECTION_Z standard
+def _clearly_better(current: np.ndarray, candidate: np.ndarray, selection_z: float) -> bool:
+    """The candidate's cross-validated errors are lower by MIN_GAIN on average and by more than selection_z standard
     errors of the paired difference: a gain that few labels show by chance does not count."""
     gain = current - candidate
     if gain.mean() <= MIN_GAIN:
         return False
     spread = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf
-    return bool(gain.mean() > SELECTION_Z * spread)
+    return bool(gain.mean() > selection_z * spread)
 
 
 def _choose_and_fit(
-    predicted: np.ndarray, human: np.ndarray, prior_labels: float, min_labels: int, folds: int
+    predicted: np.ndarray, human: np.ndarray, prior_labels: float, min_labels: int, folds: int, selection_z: float
 ) -> tuple[str, float, float, float]:
     """The simplest form that no richer form clearly beats on cross-validated errors, fitted on all labels."""
     if len(predicted) < max(min_labels, 2):
@@ -132,7 +133,7 @@ def _choose_and_fit(
     chosen, errors = "identity", np.abs(predicted - human)
     for form in FORMS[1:]:
         candidate = _cv_errors(predicted, human, lambda p, h, form=form: _fit_form(p, h, form, prior_labels), folds)
-        if _clearly_better(errors, candidate):
+        if _clearly_better(errors, candidate, selection_z):
             chosen, errors = form, candidate
     return (chosen, *_fit_form(predicted, human, chosen, prior_labels))
 
@@ -143,6 +144,7 @@ def fit_rater_calibration(
     prior_labels: float = PRIOR_LABELS,
     min_labels: int = MIN_LABELS,
     folds: int = FOLDS,
+    selection_z: float = SELECTION_Z,
 ) -> RaterCalibration:
     """Fit the calibration of the scorer's bands `predicted` to the raters' consensus bands `human` (same essays)."""
     predicted = np.asarray(predicted, dtype=np.float64)
@@ -156,14 +158,16 @@ def fit_rater_calibration(
     n = len(predicted)
     if n == 0:
         return RaterCalibration(min_labels=min_labels)
-    form, shift, slope, centre = _choose_and_fit(predicted, human, prior_labels, min_labels, folds)
+    if not np.isfinite(selection_z) or selection_z < 0:
+        raise ValueError(f"selection_z must be a number of standard errors >= 0, not {selection_z}")
+    form, shift, slope, centre = _choose_and_fit(predicted, human, prior_labels, min_labels, folds, selection_z)
     mae_before = float(np.abs(predicted - human).mean())
     if n < max(min_labels, 2):
         mae_after = mae_before
     else:
         # The whole procedure (form choice included) redone without each fold: an honest "after".
         def refit(p, h):
-            return _choose_and_fit(p, h, prior_labels, min_labels=2, folds=folds)[1:]
+            return _choose_and_fit(p, h, prior_labels, min_labels=2, folds=folds, selection_z=selection_z)[1:]
 
         mae_after = float(_cv_errors(predicted, human, refit, folds).mean())
     return RaterCalibration(
