@@ -10,9 +10,10 @@ so `shift` moves every band and `slope` stretches or shrinks bands around that c
 reward, changes only by the slope). While labels are few the fit is shrunk toward the identity (a ridge prior worth
 `prior_labels` labels on both the shift and slope - 1), below `min_labels` nothing but the identity is fitted, and
 the form (identity, shift only, shift and slope) is chosen on cross-validated errors on the labels, a richer form
-only where it clearly beats a simpler one (a gain larger than its standard error), so labels that already agree
-with the scorer's scale leave it alone. `mae_before` / `mae_after` are measured on the same labels,
-`mae_after` cross-validated (the whole fit, form choice included, redone without each fold), so it is honest.
+only where it clearly beats a simpler one (a gain larger than `selection_z` standard errors, 1 by default), so labels
+that already agree with the scorer's scale mostly leave it alone. `mae_before` / `mae_after` are measured on the
+same labels, `mae_after` cross-validated (the whole fit, form choice included, redone without each fold), so it is
+honest.
 
 Torch-free and Django-free: numpy only.
 """
