@@ -81,13 +81,13 @@ def main() -> None:
     own_set = Path(args.test_csv).resolve() != Path(CLEAN_TEST_CSV).resolve()
     labels = [int(n) for n in args.labels.split(",")]
     results = {}
-    settings = [float(z) for z in args.selection_z.split(",")]
+    selection_zs = [float(z) for z in args.selection_z.split(",")]
     print(f"{'raters':20s} {'labels':>6s} {'z':>4s} {'MAE before':>10s} {'after':>7s} {'worse in':>9s} {'worst':>7s}")
     for name, human in scenarios(bands, own_set).items():
         for n in labels:
             if n >= len(human):
                 continue
-            for z in settings:
+            for z in selection_zs:
                 row = measure(predicted, human, n, args.draws, z)
                 # The shipped setting keeps the keys of earlier runs; others are named by their z.
                 results[f"{name} / {n}" + ("" if z == SELECTION_Z else f" / z {z:g}")] = row

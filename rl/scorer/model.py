@@ -262,8 +262,17 @@ def load_scorer(folder) -> Scorer:
     if version <= 3:
         state |= {"outside_weight": 1.0, "uncertainty_terms": "sum"}
     scorer = Scorer(ScorerConfig(**state["config"]))
-    keys = ("members", "calibration", "uncertainty_scale", "outside_weight", "uncertainty_terms", "guard", "oof_rmse")
-    for key in keys + ("feature_low", "feature_high"):
+    for key in (
+        "members",
+        "calibration",
+        "uncertainty_scale",
+        "outside_weight",
+        "uncertainty_terms",
+        "guard",
+        "oof_rmse",
+        "feature_low",
+        "feature_high",
+    ):
         setattr(scorer, key, state[key])
     scorer.training_info = state["training_info"]
     return scorer
