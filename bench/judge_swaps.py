@@ -45,9 +45,9 @@ def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
     chars = np.array([chars_changed(old, new) for old, new in zip(olds, news, strict=True)])
     figures["mean_chars_changed"] = round(float(chars.mean()), 1)
     pairs = [changed_sentence_pairs(old, new) for old, new in zip(olds, news, strict=True)]
-    judged = verdicts(lm, [pair for essay in pairs for pair in essay], settings.verdict_threshold)
-    # the stricter check the rewriter puts on the policy's own edits before the guard sees them
     flat = [pair for essay in pairs for pair in essay]
+    judged = verdicts(lm, flat, settings.verdict_threshold)
+    # the stricter check the rewriter puts on the policy's own edits before the guard sees them
     checked = raise_by_kind(flat, verdicts(lm, flat, settings.correction_threshold), settings.kind_margins)
     figures["verdicts"] = {
         "sentences": len(judged),

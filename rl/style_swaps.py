@@ -1,7 +1,8 @@
 """Meaning-neutral style swaps: edits that change no error and no meaning, for probing what a scorer pays for.
 
 A judge that raises an essay's band for one of these is counting words, not reading: bench/judge_swaps.py measures
-how often the reward scorer and the independent judge do. The rewriter never proposes them.
+how often the reward scorer and the independent judge do, and what the edit reward pays. The corrector never
+proposes them.
 
 - contractions written out: "it's" -> "it is", "don't" -> "do not";
 - a repeated sentence-initial linker replaced, from its second use on, by an exact synonym the essay does not use
