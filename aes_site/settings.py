@@ -184,8 +184,9 @@ RATERCAL_MIN_LABELS = int(os.environ.get("AES_RATERCAL_MIN_LABELS", "20"))
 RATERCAL_REFIT_EVERY = int(os.environ.get("AES_RATERCAL_REFIT_EVERY", "10"))
 RATERCAL_DEBOUNCE_SECONDS = float(os.environ.get("AES_RATERCAL_DEBOUNCE_SECONDS", "60"))
 # How clearly (standard errors of cross-validated MAE) a shift or slope must beat no change before it is applied:
-# 1 adapts to raters half a band off within about 50 labels; 2 almost never moves raters who already agree.
-RATERCAL_SELECTION_Z = float(os.environ.get("AES_RATERCAL_SELECTION_Z", "1.0"))
+# 2 (the default) almost never moves raters who already agree and needs about 100 labels for raters half a band
+# off; 1 adapts to those within about 50 but moves agreeing raters the wrong way in about a tenth of fits.
+RATERCAL_SELECTION_Z = float(os.environ.get("AES_RATERCAL_SELECTION_Z", "2.0"))
 
 # Models. Defaults are the packaged ones (no hub downloads); any HF id or local path works.
 REWRITER_BASE_MODEL = os.environ.get("AES_REWRITER_BASE_MODEL", "packaged:smollm2-135m-instruct")

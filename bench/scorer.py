@@ -3,7 +3,7 @@ baseline trained on the same data in the same run, measure batch scoring speed a
 
     python bench/scorer.py [--test-csv PATH] [--train-csv PATH ...] [--model FOLDER] [--save FOLDER] [--threads N]
                            [--human-csv PATH] [--learning-curve [FRACTIONS]] [--embedding-cache NPZ] [--no-shift]
-                           [--routing-curve]
+                           [--routing-curve] [--selection-z Z]
 
 The test set is data/chillies_clean/test.csv by default; PATH may also be a CSV in the scorer format
 (id, question, essay, score, timestamp, iteration, source). Every test essay is removed from the training data.
@@ -20,7 +20,8 @@ them) and every calibration method (rl/scorer/band_calibration.py) on both evalu
 hidden and revealed in five batches, highest uncertainty first or at random, retraining with cheap settings between
 batches; it prints test accuracy against labels for both orders and the labels routing saves at equal MAE.
 The rater-calibration curve (MAE after fitting rl/scorer/rater_calibration.py on 10/20/50/100 bands of a slice, the
-rest evaluated) is reported for each shift slice and for the test set, whose bands agree with the published scale.
+rest evaluated) is reported for each shift slice and for the test set, whose bands agree with the published scale;
+--selection-z sets how clearly that calibration must beat no change (AES_RATERCAL_SELECTION_Z in a deployment).
 --embedding-cache keeps the MiniLM sentence vectors in that .npz (e.g. var/cache/minilm.npz) between runs.
 The last line printed is one JSON object with the headline figures.
 """
@@ -39,6 +40,7 @@ from rl.data import CLEAN_TEST_CSV, load_test_set, load_training_set, without_es
 from rl.scorer.band_calibration import CALIBRATIONS  # noqa: E402
 from rl.scorer.evaluation import LEARNING_CURVE_FRACTIONS, SHIFT_METRICS, essays_for_pearson  # noqa: E402
 from rl.scorer.label_curves import rater_calibration_curve, routing_curve  # noqa: E402
+from rl.scorer.rater_calibration import SELECTION_Z  # noqa: E402
 
 METRIC_ROWS = (("QWK", "qwk"), ("MAE", "mae"), ("RMSE", "rmse"), ("Pearson r", "pearson"))
 SHARE_ROWS = (("within 0.5", "within_0_5"), ("within 1.0", "within_1_0"))
@@ -133,6 +135,12 @@ def main() -> None:
     )
     parser.add_argument("--embedding-cache", default="", help="keep MiniLM sentence vectors in this .npz between runs")
     parser.add_argument("--routing-curve", action="store_true", help="uncertainty-routed vs random labels")
+    parser.add_argument(
+        "--selection-z",
+        type=float,
+        default=SELECTION_Z,
+        help="standard errors by which the rater calibration must beat no change (default: the shipped one)",
+    )
     parser.add_argument("--no-shift", action="store_true", help="skip the shift evaluation (about 3 extra trainings)")
     args = parser.parse_args()
 
@@ -248,7 +256,12 @@ def main() -> None:
         print_calibration_rows(f"calibration methods on the test set ({len(test)} essays)", in_rows)
     if not args.no_shift:
         shift = shift_evaluation(
-            train, config, CALIBRATIONS, embedder=cached_embedder, progress=progress_printer("shift")
+            train,
+            config,
+            CALIBRATIONS,
+            embedder=cached_embedder,
+            progress=progress_printer("shift"),
+            selection_z=args.selection_z,
         )
         for name, piece in shift.items():
             print_calibration_rows(
@@ -259,9 +272,14 @@ def main() -> None:
             )
     in_rater = None
     if in_rows is not None or shift:
-        print("\nrater calibration fitted on k labelled essays of a set, MAE on the rest (mean of 30 draws):")
+        print(
+            "\nrater calibration fitted on k labelled essays of a set, MAE on the rest (mean of 30 draws; selection z"
+            f" {args.selection_z:g}):"
+        )
     if in_rows is not None:
-        in_rater = rater_calibration_curve([r.band for r in test], in_rows[config.calibration]["bands"])
+        in_rater = rater_calibration_curve(
+            [r.band for r in test], in_rows[config.calibration]["bands"], selection_z=args.selection_z
+        )
         print_rater_calibration("test set (published scale)", in_rater)
     for name, piece in (shift or {}).items():
         print_rater_calibration(f"shift '{name}'", piece["rater_calibration"])
@@ -318,6 +336,7 @@ def main() -> None:
             for name, piece in (shift or {}).items()
         },
         "rater_calibration_in_distribution": in_rater,
+        "rater_calibration_selection_z": args.selection_z,
         "routing_curve": routing,
         "human_ablation": ablation,
         "learning_curve": curve,

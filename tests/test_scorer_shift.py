@@ -63,6 +63,17 @@ def test_rater_calibration_removes_a_shift_of_scale_and_leaves_agreeing_labels_a
         assert row["mae_after"] <= row["mae_before"] + 0.02
 
 
+def test_the_curve_fits_with_the_selection_it_is_given():
+    rng = np.random.default_rng(1)
+    y = rng.choice(np.arange(5.0, 9.01, 0.5), size=300)
+    agreeing = np.clip(y + rng.normal(0, 0.6, 300), 0.0, 9.0)  # bands as a scorer gives them
+    # z = 0 takes any gain over MIN_GAIN (here a slope under 1 pays); an unreachable z leaves every band as it was
+    eager = rater_calibration_curve(y, agreeing, sizes=(50,), draws=30, selection_z=0.0)["50"]
+    never = rater_calibration_curve(y, agreeing, sizes=(50,), draws=30, selection_z=1e6)["50"]
+    assert eager["mae_after"] < eager["mae_before"] - 0.005
+    assert never["worse_share"] == 0.0 and never["mae_after"] == pytest.approx(never["mae_before"])
+
+
 def test_routing_curve_reveals_every_label_in_both_orders(records):
     train, test = records[::20], records[7::90]
     config = ScorerConfig(seeds=(0, 1), pca_components=8, lgbm_estimators=30)

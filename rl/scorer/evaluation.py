@@ -218,10 +218,13 @@ def calibration_rows(scorer, records: list[LabelledEssay], methods, features=Non
 SHIFT_METRICS = ("qwk", "mae", "pearson", "within_0_5")
 
 
-def shift_evaluation(records: list[LabelledEssay], config, methods, embedder=None, progress=None) -> dict:
+def shift_evaluation(
+    records: list[LabelledEssay], config, methods, embedder=None, progress=None, selection_z: float | None = None
+) -> dict:
     """Each shift slice: a scorer trained on its training part (once per distinct training part), every calibration
     method on its test part, TF-IDF + ridge trained and tested on the same essays for comparison, and the MAE after
-    a rater calibration fitted on 10-100 of the slice's bands (label_curves.rater_calibration_curve)."""
+    a rater calibration fitted on 10-100 of the slice's bands (label_curves.rater_calibration_curve, with
+    selection_z)."""
     from dataclasses import replace
 
     from rl.scorer.label_curves import rater_calibration_curve
@@ -251,6 +254,8 @@ def shift_evaluation(records: list[LabelledEssay], config, methods, embedder=Non
             "methods": calibration_rows(scorer, piece.test, methods),
         }
         bands = report[piece.name]["methods"][config.calibration]["bands"]
-        report[piece.name]["rater_calibration"] = rater_calibration_curve([r.band for r in piece.test], bands)
+        report[piece.name]["rater_calibration"] = rater_calibration_curve(
+            [r.band for r in piece.test], bands, selection_z=selection_z
+        )
     progress(len(slices), len(slices), "shift slices done")
     return report

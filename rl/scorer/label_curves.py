@@ -99,11 +99,19 @@ def label_savings(routed: list[dict], random: list[dict], key: str = "mae") -> l
 
 
 def rater_calibration_curve(
-    true_bands, predicted_bands, sizes=CALIBRATION_LABELS, draws: int = CALIBRATION_DRAWS, seed: int = 0
+    true_bands,
+    predicted_bands,
+    sizes=CALIBRATION_LABELS,
+    draws: int = CALIBRATION_DRAWS,
+    seed: int = 0,
+    selection_z: float | None = None,
 ) -> dict:
     """For each k in sizes: mean MAE on the essays left out after fitting the rater calibration on k random labelled
-    essays, against the MAE of the uncalibrated bands on the same essays; the share of draws it made worse."""
-    from rl.scorer.rater_calibration import fit_rater_calibration
+    essays, against the MAE of the uncalibrated bands on the same essays; the share of draws it made worse.
+    selection_z: how clearly a fit must beat no change (rater_calibration.SELECTION_Z when None)."""
+    from rl.scorer.rater_calibration import SELECTION_Z, fit_rater_calibration
+
+    selection_z = SELECTION_Z if selection_z is None else selection_z
 
     y, predicted = np.asarray(true_bands, dtype=float), np.asarray(predicted_bands, dtype=float)
     rng = np.random.default_rng(seed)
@@ -115,7 +123,7 @@ def rater_calibration_curve(
         for _ in range(draws):
             chosen = rng.permutation(len(y))
             fit, rest = chosen[:k], chosen[k:]
-            calibration = fit_rater_calibration(predicted[fit], y[fit])
+            calibration = fit_rater_calibration(predicted[fit], y[fit], selection_z=selection_z)
             before.append(np.abs(predicted[rest] - y[rest]).mean())
             after.append(np.abs(calibration.apply_array(predicted[rest]) - y[rest]).mean())
         before, after = np.array(before), np.array(after)
