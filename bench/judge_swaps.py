@@ -27,12 +27,11 @@ from rewriter import load_scorers  # noqa: E402  (bench/rewriter.py, the benchma
 
 from rl.config import load_recipe  # noqa: E402
 from rl.corrector import LanguageModel  # noqa: E402
-from rl.edits import sentence_spans  # noqa: E402
 from rl.reward import chars_changed, edit_reward, reward  # noqa: E402
 from rl.style_swaps import STYLE_SWAPS  # noqa: E402
 from rl.training import as_band_predictor, cpu_environment, load_pool  # noqa: E402
 from rl.verdict_model import raise_by_kind  # noqa: E402
-from rl.verifier import verdicts  # noqa: E402
+from rl.verifier import rewrite_verdicts, sentence_changes, verdicts  # noqa: E402
 
 
 def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
@@ -44,10 +43,10 @@ def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
     questions, olds, news = (list(column) for column in zip(*changed, strict=True))
     chars = np.array([chars_changed(old, new) for old, new in zip(olds, news, strict=True)])
     figures["mean_chars_changed"] = round(float(chars.mean()), 1)
-    pairs = [changed_sentence_pairs(old, new) for old, new in zip(olds, news, strict=True)]
-    flat = [pair for essay in pairs for pair in essay]
-    judged = verdicts(lm, flat, settings.verdict_threshold)
+    per_essay = rewrite_verdicts(lm, olds, news, settings.verdict_threshold)
+    judged = [verdict for essay in per_essay for verdict in essay]
     # the stricter check the rewriter puts on the policy's own edits before the guard sees them
+    flat = [pair for old, new in zip(olds, news, strict=True) for pair in sentence_changes(old, new)]
     checked = raise_by_kind(flat, verdicts(lm, flat, settings.correction_threshold), settings.kind_margins)
     figures["verdicts"] = {
         "sentences": len(judged),
@@ -55,10 +54,6 @@ def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
         "harm": round(float(np.mean([v.harm for v in judged])), 3),
         "policy_check_fix": round(float(np.mean([v.fix for v in checked])), 3),
     }
-    per_essay, cursor = [], 0
-    for essay in pairs:
-        per_essay.append(judged[cursor : cursor + len(essay)])
-        cursor += len(essay)
     for name, bands in (("judge", judge_bands), ("reward_scorer", reward_bands)):
         before = np.array(bands.predict_bands(questions, olds))
         after = np.array(bands.predict_bands(questions, news))
@@ -80,13 +75,6 @@ def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
             "edit_reward_positive": round(float((edit_rewards > 0).mean()), 3),
         }
     return figures
-
-
-def changed_sentence_pairs(old: str, new: str) -> list[tuple[str, str]]:
-    """(old sentence, new sentence) for each sentence a swap changed (swaps never split or join sentences)."""
-    olds = [old[a:b] for a, b in sentence_spans(old)]
-    news = [new[a:b] for a, b in sentence_spans(new)]
-    return [(o, n) for o, n in zip(olds, news, strict=True) if o != n]
 
 
 def main(argv: list[str] | None = None) -> dict:

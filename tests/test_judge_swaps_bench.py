@@ -1,9 +1,6 @@
 """bench/judge_swaps.py runs end to end with small scorers given as folders and ends with its JSON line."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from bench_helpers import run_bench
 
 from rl.config import load_recipe
 from rl.data import load_training_set
@@ -11,25 +8,15 @@ from rl.scorer import ScorerConfig, disjoint_halves, train_scorer
 from rl.style_swaps import STYLE_SWAPS
 from rl.training import load_pool
 
-REPO = Path(__file__).resolve().parent.parent
-
 
 def test_the_benchmark_reports_what_each_swap_earns_under_both_scorers(tmp_path):
     records, _ = load_training_set()
     halves = disjoint_halves(records)
     train_scorer(halves[0][:200], ScorerConfig(family="tfidf_ridge")).save(tmp_path / "reward")
     train_scorer(halves[1][:200], ScorerConfig(family="judge")).save(tmp_path / "judge")
-    done = subprocess.run(
-        [sys.executable, "bench/judge_swaps.py", "--essays", "80"]
-        + ["--scorer", str(tmp_path / "reward"), "--judge", str(tmp_path / "judge")],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_bench(
+        "judge_swaps.py", "--essays", "80", "--scorer", str(tmp_path / "reward"), "--judge", str(tmp_path / "judge")
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     rows = load_pool(load_recipe("cpu-demo").data)[0][:80]
     for name, swap in STYLE_SWAPS.items():
         changed = sum(swap(row.essay) != row.essay for row in rows)

@@ -1,25 +1,12 @@
 """bench/rater_calibration.py runs end to end on a small training set and ends with its JSON line."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parent.parent
+from bench_helpers import run_bench
 
 
 def test_the_benchmark_reports_mae_before_and_after_per_scenario_and_number_of_labels():
-    done = subprocess.run(
-        [sys.executable, "bench/rater_calibration.py", "--family", "tfidf_ridge", "--max-train", "200"]
-        + ["--draws", "5", "--labels", "20,100"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_bench(
+        "rater_calibration.py", "--family", "tfidf_ridge", "--max-train", "200", "--draws", "5", "--labels", "20,100"
     )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["n_train"] == 200 and result["n_test"] == 486 and result["draws"] == 5
     assert {k for k in result if "/" in k} == {
         f"{name} / {n}" for name in ("published scale", "raters +0.5", "raters +1.0, x1.3") for n in (20, 100)

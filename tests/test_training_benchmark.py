@@ -1,27 +1,16 @@
 """bench/training.py on the CPU: each stage runs its steps and reports them; --random-init builds a model of a named
 shape (the GPU figures of the README come from the same script on a GPU machine)."""
 
-import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from bench_helpers import REPO, run_bench
 
 
 def run_benchmark(tmp_path, *args) -> dict:
     env = {**os.environ, "AES_ARTIFACTS_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "bench/training.py", "--recipe", "cpu-smoke", "--steps", "1", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_bench("training.py", "--recipe", "cpu-smoke", "--steps", "1", *args, env=env)
 
 
 def test_random_init_model_trains_sft_and_dpo_steps(tmp_path):

@@ -8,6 +8,7 @@ import numpy as np
 from rl.data import LabelledEssay, without_essays_of
 from rl.metrics import band_metrics, round_to_half_band
 from rl.scorer.perturbations import PERTURBATIONS
+from rl.scorer.rater_calibration import SELECTION_Z
 
 # Bands are floats from float32 embeddings under bf16: a change smaller than this is numerical noise, not a raise.
 RAISE_TOLERANCE = 0.01
@@ -219,7 +220,7 @@ SHIFT_METRICS = ("qwk", "mae", "pearson", "within_0_5")
 
 
 def shift_evaluation(
-    records: list[LabelledEssay], config, methods, embedder=None, progress=None, selection_z: float | None = None
+    records: list[LabelledEssay], config, methods, embedder=None, progress=None, selection_z: float = SELECTION_Z
 ) -> dict:
     """Each shift slice: a scorer trained on its training part (once per distinct training part), every calibration
     method on its test part, TF-IDF + ridge trained and tested on the same essays for comparison, and the MAE after

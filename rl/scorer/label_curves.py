@@ -12,6 +12,7 @@ import numpy as np
 
 from rl.data import LabelledEssay
 from rl.metrics import band_metrics
+from rl.scorer.rater_calibration import SELECTION_Z
 
 ROUTING_START_SHARE = 0.2
 ROUTING_BATCHES = 5
@@ -104,14 +105,12 @@ def rater_calibration_curve(
     sizes=CALIBRATION_LABELS,
     draws: int = CALIBRATION_DRAWS,
     seed: int = 0,
-    selection_z: float | None = None,
+    selection_z: float = SELECTION_Z,
 ) -> dict:
     """For each k in sizes: mean MAE on the essays left out after fitting the rater calibration on k random labelled
     essays, against the MAE of the uncalibrated bands on the same essays; the share of draws it made worse.
-    selection_z: how clearly a fit must beat no change (rater_calibration.SELECTION_Z when None)."""
-    from rl.scorer.rater_calibration import SELECTION_Z, fit_rater_calibration
-
-    selection_z = SELECTION_Z if selection_z is None else selection_z
+    selection_z: how clearly a fit must beat no change (rl.scorer.rater_calibration)."""
+    from rl.scorer.rater_calibration import fit_rater_calibration
 
     y, predicted = np.asarray(true_bands, dtype=float), np.asarray(predicted_bands, dtype=float)
     rng = np.random.default_rng(seed)
