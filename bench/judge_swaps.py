@@ -1,17 +1,17 @@
 """What the reward scorer and the independent judge pay for edits that fix nothing: meaning-neutral style swaps
 (rl/style_swaps.py: contractions written out, a repeated sentence-initial linker replaced by an exact synonym).
 
-    python bench/judge_swaps.py [--essays 300] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER]
+    python bench/judge_swaps.py [--essays 300] [--recipe cpu-demo] [--scorer FOLDER] [--judge FOLDER] [--set K=V]
 
 On the pool's training rows (never its held-out essays, which measure M), for each swap: the essays it changes, the
 share whose band rose and fell under the judge and under the reward scorer, the mean change, the share whose reward
 is positive, as the mission writes it (band gain less lambda x characters changed) and as the guard and RL pay it
-(rl.reward.edit_reward: refused on a harm verdict, topped up by fixes), and the language model's verdict on each
-changed sentence (rl/verifier.py: the share it calls a fix and a harm, and the share that passes the stricter check
-on the policy's own edits: rewriter.correction_threshold plus the kind margins). The scorers are bench/rewriter.py's
-(trained once and cached when no folder is given). A judge that raises most of these essays makes M under it easy to
-earn without correcting anything, and a reward that pays for them can be learnt by RL: read M beside this. The last
-line printed is one JSON object.
+(rl.reward.edit_reward: refused on a harm verdict, topped up by fixes; its mean too, which is what RL learns from),
+and the language model's verdict on each changed sentence (rl/verifier.py: the share it calls a fix and a harm, and
+the share that passes the stricter check on the policy's own edits: rewriter.correction_threshold plus the kind
+margins). The scorers are bench/rewriter.py's (trained once and cached when no folder is given). A judge that raises
+most of these essays makes M under it easy to earn without correcting anything, and a reward that pays for them can
+be learnt by RL: read M beside this. The last line printed is one JSON object.
 """
 
 import argparse
@@ -73,6 +73,8 @@ def swap_figures(swap, rows, reward_bands, judge_bands, lm, settings) -> dict:
             "mean_change": round(float((after - before).mean()), 4),
             "reward_positive": round(float((rewards > 0).mean()), 3),
             "edit_reward_positive": round(float((edit_rewards > 0).mean()), 3),
+            # what RL learns from: a swap whose reward is positive on average gets reinforced
+            "mean_edit_reward": round(float(edit_rewards.mean()), 4),
         }
     return figures
 
@@ -83,20 +85,21 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--recipe", default="cpu-demo", help="recipe whose data split and character cost to use")
     parser.add_argument("--scorer", help="reward scorer folder (default: bench/rewriter.py's, cached)")
     parser.add_argument("--judge", help="independent judge folder (default: bench/rewriter.py's, cached)")
+    parser.add_argument("--set", action="append", default=[], help="recipe override key=value")
     args = parser.parse_args(argv)
 
     cpu_environment()
-    config = load_recipe(args.recipe)
+    config = load_recipe(args.recipe, args.set)
     rows = load_pool(config.data)[0][: args.essays]
     reward_scorer, judge = load_scorers(args.scorer, args.judge)
     reward_bands, judge_bands = as_band_predictor(reward_scorer), as_band_predictor(judge)
-    lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+    lm = LanguageModel.for_rewriter(config.policy.model, config.rewriter)
     summary = {
         name: swap_figures(swap, rows, reward_bands, judge_bands, lm, config.rewriter)
         for name, swap in STYLE_SWAPS.items()
     }
     print(f"{'swap':<14}{'changed':>9}{'chars':>7}   {'judge rose / fell, mean':<28}{'reward scorer rose, mean':<26}"
-          f"{'reward > 0':>11}{'edit reward > 0':>16}{'verdict fix / harm':>20}{'policy check':>14}")  # fmt: skip
+          f"{'reward > 0':>11}{'edit reward > 0, mean':>23}{'verdict fix / harm':>20}{'policy check':>14}")  # fmt: skip
     for name, figures in summary.items():
         if not figures["changed"]:
             print(f"{name:<14}{0:>9}")
@@ -106,7 +109,8 @@ def main(argv: list[str] | None = None) -> dict:
             f"{name:<14}{figures['changed']:>9}{figures['mean_chars_changed']:>7.1f}   "
             f"{j['rose']:>6.1%} / {j['fell']:>5.1%}, {j['mean_change']:+.3f}{'':<7}"
             f"{r['rose']:>6.1%}, {r['mean_change']:+.3f}{'':<11}{r['reward_positive']:>11.1%}"
-            f"{r['edit_reward_positive']:>16.1%}{v['fix']:>12.1%} / {v['harm']:.1%}{v['policy_check_fix']:>14.1%}"
+            f"{r['edit_reward_positive']:>14.1%}, {r['mean_edit_reward']:+.3f}"
+            f"{v['fix']:>12.1%} / {v['harm']:.1%}{v['policy_check_fix']:>14.1%}"
         )
     print(json.dumps(summary))
     return summary

@@ -171,7 +171,7 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
 
     if args.pairwise_only:
         _, held_out = load_pool(config.data)
-        lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+        lm = LanguageModel.for_rewriter(config.policy.model, config.rewriter)
         return pairwise_accuracy(gec, held_out[: args.pairwise_essays], reward_bands, lm, config.rewriter,
                                  random.Random(config.seed))  # fmt: skip
     measure("no change (the source)", lambda: sentences)
@@ -183,7 +183,7 @@ def gec_section(args, config, model_folder: Path, reward_bands) -> dict:
             "gec_sentences": len(sentences),
         }
     measure("spell checker alone (rl.candidates.spell_check)", lambda: [spell_check(s) for s in sentences])
-    lm = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+    lm = LanguageModel.for_rewriter(config.policy.model, config.rewriter)
     corrector = Corrector(lm, CorrectorSettings.of(config.rewriter))
     measure("LM corrector alone", lambda: [c.corrected for c in corrector.correct(sentences)])
     raw_gec = gec.subset(args.gec_raw_sentences)
@@ -371,7 +371,7 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
             original = rng.choice(options)
             shown = corrupt_sentence(original, rng, kinds=kinds)[0] if rng.random() < 0.6 else original
             pairs.append((shown, original))
-    corrector = Corrector(LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype))
+    corrector = Corrector(LanguageModel.for_rewriter(config.policy.model, config.rewriter))
     best_edits = []  # (kind, best single gain, +1 fix / -1 harm / 0)
     every_edit = []  # (kind, gain, +1 / -1 / 0) of each shortlisted candidate
     size = corrector.settings.chunk_size  # analyses hold a tokens x vocabulary table each: a chunk at a time

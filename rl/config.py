@@ -15,15 +15,20 @@ import yaml
 
 from rl.policy_spec import PolicySpec
 
+# A sentence is scored as running text, after a neutral sentence of the kind an essay holds, not as the start of a
+# document: after the start token alone a sentence-initial linker is a document's first word ("Additionally" ranks
+# about 6,000th there), and the likelihood ratio then pays for swapping it for a synonym. See rl.corrector.
+RUNNING_TEXT_CONTEXT = "Many people have different opinions about this issue."
+
 # nats each kind of proposed edit must gain beyond rewriter.correction_threshold (kinds of rl.candidates' spans); kept
 # here, free of torch, so that reading a recipe imports no model code. Chosen by `bench/rewriter.py --tune-threshold
-# --tune-sentences 1800` (1,463 of the project's own sentences, one harm costing nine fixes; `--tune-errors six`, the
-# six kinds of error without a left-out word, chose the same margins for the other kinds).
+# --tune-sentences 1800` (1,463 of the project's own sentences, one harm costing nine fixes), again once sentences
+# were scored after RUNNING_TEXT_CONTEXT (articles then needed 2 nats, inserted words 1).
 DEFAULT_KIND_MARGINS = {
-    "article": 1.0,
+    "article": 2.0,
     "confusion": 1.0,
     "inflection": 2.0,
-    "insertion": 0.0,
+    "insertion": 1.0,
     "preposition": 3.0,
     "spelling": 0.0,
 }
@@ -87,6 +92,9 @@ class RewriterSettings:
     verdict_min_labels: int = 30  # labelled edits a round needs before it learns a verdict from the raters
     # the scoring copy of the base model; auto: bf16 on a GPU and where a timed trial finds it faster on the CPU
     language_model_dtype: str = "auto"
+    # the sentence the language model reads before each scored sentence (rl.corrector.LanguageModel): "" scores a
+    # sentence as the first words of a document
+    language_model_context: str = RUNNING_TEXT_CONTEXT
 
 
 @dataclass

@@ -174,7 +174,7 @@ class Rewriter:
 
             if self.base_model is None:
                 raise ValueError("the corrector and the edit verifier need a language model or a base model name")
-            self._language_model = LanguageModel.load(self.base_model, self.settings.language_model_dtype)
+            self._language_model = LanguageModel.for_rewriter(self.base_model, self.settings)
         return self._language_model
 
     # --- generation ---------------------------------------------------------------------------------------------

@@ -134,7 +134,7 @@ def run(config: RecipeConfig, scorer, progress: Progress | None = None) -> RunRe
     if config.rewriter.edit_verifier:
         from rl.corrector import LanguageModel
 
-        language_model = LanguageModel.load(config.policy.model, config.rewriter.language_model_dtype)
+        language_model = LanguageModel.for_rewriter(config.policy.model, config.rewriter)
     edit_reward = EditReward(as_band_predictor(scorer), config.rewriter, language_model)
     trainer = Trainer(
         model=model,

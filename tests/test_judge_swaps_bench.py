@@ -27,3 +27,6 @@ def test_the_benchmark_reports_what_each_swap_earns_under_both_scorers(tmp_path)
             figures = result[name][scorer]
             assert figures["fell"] >= 0.0 and figures["rose"] + figures["fell"] <= 1.0 + 1e-9
             assert 0.0 <= figures["reward_positive"] <= 1.0 and 0.0 <= figures["edit_reward_positive"] <= 1.0
+            # the mean of rewards that are all negative cannot be positive, nor that of all-positive ones negative
+            assert figures["edit_reward_positive"] > 0 or figures["mean_edit_reward"] <= 0
+            assert figures["edit_reward_positive"] < 1 or figures["mean_edit_reward"] > 0

@@ -71,7 +71,7 @@ def learn(rewriter_settings, base_model: str, log=lambda message: None, folder: 
         from rl.corrector import LanguageModel  # loads torch: only in the worker that runs the step
 
         log(f"learning the raters' edit verdict from {len(edits)} labelled edits")
-        language_model = LanguageModel.load(base_model, s.language_model_dtype)
+        language_model = LanguageModel.for_rewriter(base_model, s)
     return fit_from_labels(language_model, edits, s.verdict_threshold, s.verdict_min_labels, folder)
 
 
