@@ -14,6 +14,11 @@ from functools import lru_cache
 EDIT_SEPARATORS = re.compile(r"\s*(?:=>|->|→)\s*")
 NO_EDIT_WORDS = {"ok", "ok.", "none", "none.", "no errors", "no errors.", "no error", "no error."}
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n+")
+# "the U.S. states", "e.g. cars", "5 p.m. when", "etc. and": an abbreviation's full stop followed by a lower-case word
+# ends no sentence (split there, the corrector capitalised the next word: "U.S. states => U.S. States"); a title's
+# ends none ("Mr. Smith")
+_ABBREVIATION = re.compile(r"\b(?:(?:[A-Za-z]\.){2,}|etc\.|vs\.|approx\.)$")
+_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof)\.$")
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s*")
 _TRAILING_NOTE = re.compile(r"\s*\((?:[^()]*)\)\s*$")
 
@@ -31,6 +36,12 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character spans of the sentences of `text`, whitespace between them excluded."""
     spans, start = [], 0
     for match in _SENTENCE_END.finditer(text):
+        if "\n" not in match.group():
+            before = max(start, match.start() - 16), match.start()
+            if _TITLE.search(text, *before) or (
+                text[match.end() : match.end() + 1].islower() and _ABBREVIATION.search(text, *before)
+            ):
+                continue
         if text[start : match.start()].strip():
             spans.append((start, match.start()))
         start = match.end()
