@@ -15,13 +15,16 @@ from labeling.training.round_metrics import round_metrics
 pytestmark = pytest.mark.slow
 
 # SFT then one GRPO step. Two smoke steps teach the policy only to answer "OK", so SFT barely moves it here and the
-# few-shot prompt and a relaxed guard let its edits reach the raters; the real guard is tested elsewhere.
+# few-shot prompt and a relaxed guard let its edits reach the raters; the real guard is tested elsewhere. Without the
+# edit verifier too: with it both pool essays came back unchanged ("no_edits": the check on the policy's own edits
+# refused the few-shot model's, and the corrector found nothing to fix), and the raters had no pair to judge.
 SMOKE_OVERRIDES = "\n".join(
     [
         "stage=sft+rl",
         "sft.learning_rate=1.0e-6",
         "rewriter.few_shot=true",
         "round.eval_essays=1",
+        "rewriter.edit_verifier=false",
         "rewriter.min_band_gain=-9.0",
         "rewriter.max_chars_changed=100000",
         "rewriter.max_length_ratio_change=10.0",
