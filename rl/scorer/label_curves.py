@@ -12,7 +12,7 @@ import numpy as np
 
 from rl.data import LabelledEssay
 from rl.metrics import band_metrics
-from rl.scorer.rater_calibration import SELECTION_Z
+from rl.scorer.rater_calibration import SELECTION_Z, fit_rater_calibration
 
 ROUTING_START_SHARE = 0.2
 ROUTING_BATCHES = 5
@@ -110,8 +110,6 @@ def rater_calibration_curve(
     """For each k in sizes: mean MAE on the essays left out after fitting the rater calibration on k random labelled
     essays, against the MAE of the uncalibrated bands on the same essays; the share of draws it made worse.
     selection_z: how clearly a fit must beat no change (rl.scorer.rater_calibration)."""
-    from rl.scorer.rater_calibration import fit_rater_calibration
-
     y, predicted = np.asarray(true_bands, dtype=float), np.asarray(predicted_bands, dtype=float)
     rng = np.random.default_rng(seed)
     rows = {}
