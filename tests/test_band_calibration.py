@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from rl.data import load_training_set
+from rl.embeddings import EmbedderConfig, SentenceEmbedder
 from rl.scorer import ScorerConfig, load_scorer, train_scorer
 from rl.scorer.band_calibration import CALIBRATIONS, fit_band_calibration, uncertainty_scale
 from rl.scorer.model import recalibrated
@@ -84,6 +85,7 @@ def test_a_format_2_scorer_loads_with_its_stretch_and_unscaled_uncertainty(tiny,
     scorer, sample = tiny
     old = recalibrated(scorer, "stretch", uncertainty_coverage=0.0)
     old.uncertainty_terms, old.outside_weight = "sum", 1.0  # what scorers added up to format 3
+    old._embedder = SentenceEmbedder(EmbedderConfig(precision="float"))  # features before int8 embedding (format 5)
     questions, essays = [r.question for r in sample], [r.essay for r in sample]
     expected = old.predict(questions, essays)
     old.save(tmp_path / "old")

@@ -18,6 +18,7 @@ def test_train_scorer_command_creates_and_promotes_a_version(tmp_path, capsys):
     assert version.is_promoted and version.promotions.count() == 1
     assert version.data_snapshot["published"] == 30 and version.data_snapshot["human_ratings"] == 0
     assert version.metrics["test"]["n"] == 6
+    assert version.metrics["embedding_precision"] in ("int8", "bf16", "fp32")  # shown on the Models page
     assert set(version.metrics["perturbations"]) >= {"repeat_paragraph", "shuffle_sentences", "delete_half"}
     assert "Promoted" in capsys.readouterr().out
 

@@ -76,7 +76,10 @@ def train_scorer_version(
     started = timezone.now()
     scorer = train_scorer(records, config, progress=progress)
     test = test_records()[:max_test] if max_test else test_records()
-    metrics = {"train_seconds": (timezone.now() - started).total_seconds()}
+    metrics = {
+        "train_seconds": (timezone.now() - started).total_seconds(),
+        "embedding_precision": scorer.training_info.get("embedding_precision"),  # int8 | bf16 | fp32
+    }
     if test:
         metrics.update(evaluation_metrics(scorer, test, progress))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")

@@ -63,8 +63,8 @@ from rl.text import text_hash
 FAMILIES = ("ensemble", "judge", "tfidf_ridge")
 # 2: features from MiniLM layer 3 only; 3: a BandCalibration and an uncertainty scale; 4: uncertainty terms in
 # quadrature with a fitted outside weight, the ridge member bounded near the training bands
-FORMAT_VERSION = 4
-READABLE_FORMATS = (2, 3, 4)  # older formats load with the calibration and uncertainty they were saved with
+FORMAT_VERSION = 5
+READABLE_FORMATS = (2, 3, 4, 5)  # older formats load with the calibration and uncertainty they were saved with
 MAX_OUTSIDE_RANGE = 3.0  # distance outside the training range (in training ranges) counted at most
 Progress = Callable[[int, int, str], None]
 
@@ -86,7 +86,7 @@ class ScorerConfig:
     max_mae_increase: float = 0.02  # the stretch may cost at most this much out-of-fold MAE
     uncertainty_coverage: float = COVERAGE  # out-of-fold share inside prediction +- uncertainty; 0: unscaled
     guard: bool = True
-    embedding_precision: str = "auto"
+    embedding_precision: str = "auto"  # rl.embeddings.PRECISIONS
     embedding_cache: str = ""  # .npz for experiments; empty: none
     feature_batch: int = 256  # essays per embedding call: larger batches waste less padding (~20% faster than 64)
 
@@ -130,8 +130,12 @@ class Scorer:
         if self._embedder is None:
             from rl.embeddings import EmbedderConfig, SentenceEmbedder
 
+            precision = self.config.embedding_precision
+            if precision == "auto" and self.training_info.get("embedding_precision") in ("bf16", "fp32"):
+                # Trained where int8 kernels were missing: bf16 and fp32 vectors agree closely, int8 ones less so.
+                precision = "float"
             self._embedder = SentenceEmbedder(
-                EmbedderConfig(precision=self.config.embedding_precision, disk_cache=self.config.embedding_cache)
+                EmbedderConfig(precision=precision, disk_cache=self.config.embedding_cache)
             )
         return self._embedder
 
@@ -261,6 +265,9 @@ def load_scorer(folder) -> Scorer:
         state["config"] |= {"calibration": "stretch", "uncertainty_coverage": 0.0}
     if version <= 3:
         state |= {"outside_weight": 1.0, "uncertainty_terms": "sum"}
+    if version <= 4 and state["config"].get("embedding_precision", "auto") == "auto":
+        # Trained before int8 embedding: its features were bf16 or fp32, by the timed trial "float" still runs.
+        state["config"]["embedding_precision"] = "float"
     scorer = Scorer(ScorerConfig(**state["config"]))
     for key in (
         "members",
@@ -349,6 +356,8 @@ def train_scorer(
             "n": len(records),
             "sources": _count_sources(records),
             "seconds": round(time.monotonic() - started, 1),
+            # int8, bf16 or fp32: what the features were computed in (None: a family without embeddings)
+            "embedding_precision": scorer._embedder.precision if scorer._embedder is not None else None,
             "data_hash": text_hash("".join(sorted(text_hash(r.essay) + f"{r.band}" for r in records))),
         }
     )
