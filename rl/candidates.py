@@ -8,7 +8,8 @@ Each candidate replaces one word (or inserts one before it) with an alternative 
 - article insertion before a noun or adjective, deletion of an article or preposition;
 - insertion of a function word learners leave out (INSERTED_WORDS: "want go" -> "want to go", "it important" -> "it
   is important") between two words;
-- capitals: "i" -> "I", the first word's capital.
+- capitals: "i" -> "I", the first word's capital;
+- a comma after a sentence-opening linker ("However I think" -> "However, I think").
 Every list is short and fixed, so a language model can score all of a sentence's candidates in one batch.
 """
 
@@ -63,6 +64,18 @@ _NO_ARTICLE_AFTER = set(ARTICLES) | {
 }  # fmt: skip
 # Words after which a noun is singular: the only evidence that lets a corrector undo a plural the writer wrote.
 _SINGULAR_DETERMINERS = {"a", "an", "one", "this", "that", "each", "every", "another", "either", "neither"}
+# Sentence-opening linkers and adverbials after which teachers put a comma (a learner's most frequent missing comma).
+OPENING_LINKERS = (
+    "However", "Moreover", "Furthermore", "Therefore", "Thus", "Hence", "Consequently", "Additionally", "Also",
+    "Besides", "Nevertheless", "Nonetheless", "Meanwhile", "Otherwise", "Indeed", "Nowadays", "Firstly", "Secondly",
+    "Thirdly", "Finally", "Lastly", "First of all", "In addition", "For example", "For instance", "In conclusion",
+    "To conclude", "To sum up", "In summary", "In short", "In general", "In fact", "Of course", "On the other hand",
+    "On the one hand", "As a result", "In my opinion", "Personally", "Overall", "Unfortunately", "Fortunately",
+    "In contrast", "By contrast", "In other words", "Similarly", "Likewise",
+)  # fmt: skip
+_OPENING_LINKER = re.compile(
+    r"\s*(" + "|".join(OPENING_LINKERS) + r")(?= (?!(?:to|of|with|than|that)\b)[A-Za-z])", re.IGNORECASE
+)  # not "In addition to this"
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?|\d+[A-Za-z]+")
 MAX_SPELLING_CANDIDATES = 5
 
@@ -316,6 +329,9 @@ def candidate_spans(sentence: str) -> list[Span]:
     """Every candidate correction of the sentence (see the module docstring); none changes two words at once."""
     words = list(_WORD.finditer(sentence))
     spans: list[Span] = []
+    opening = _OPENING_LINKER.match(sentence)
+    if opening:
+        spans.append(Span(opening.end(), opening.end(), ",", "comma"))
     for index, match in enumerate(words):
         word, start, end = match.group(), match.start(), match.end()
         lower = word.lower()

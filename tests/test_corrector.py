@@ -35,6 +35,31 @@ def test_candidate_spans_cover_the_error_types():
     assert not [s for s in candidate_spans(named) if named[s.start : s.end] in {"An", "Hung", "Kings"}]
 
 
+def test_a_comma_is_offered_after_an_opening_linker_that_lacks_one():
+    def commas(sentence):
+        return [(s.start, s.text) for s in candidate_spans(sentence) if s.kind == "comma"]
+
+    assert commas("However I think it is wrong.") == [(7, ",")]
+    assert commas("on the other hand we need rules.") == [(17, ",")]
+    assert commas("However, I think it is wrong.") == []
+    assert commas("In addition to this, schools help.") == []  # a preposition follows: no linker here
+    assert commas("Howard thinks so.") == []
+
+
+@pytest.mark.slow
+def test_the_corrector_puts_the_comma_after_an_opening_linker_where_it_belongs():
+    from rl.corrector import Corrector, CorrectorSettings, LanguageModel
+    from rl.models import PolicySpec
+
+    corrector = Corrector(LanguageModel.load(PolicySpec().model), CorrectorSettings())
+    opinion, degree = corrector.correct(
+        ["In my opinion governments should spend more on schools.", "However much we try, the problem remains."]
+    )
+    assert opinion.corrected == "In my opinion, governments should spend more on schools."  # gains about 7 nats
+    assert [span.kind for span in opinion.applied] == ["comma"]
+    assert degree.corrected == degree.sentence  # "However much": a degree adverb, not a linker
+
+
 @pytest.mark.slow
 def test_corrector_fixes_errors_and_leaves_correct_sentences_alone():
     from rl.corrector import Corrector, CorrectorSettings, LanguageModel
