@@ -62,7 +62,8 @@ from rl.text import text_hash
 
 FAMILIES = ("ensemble", "judge", "tfidf_ridge")
 # 2: features from MiniLM layer 3 only; 3: a BandCalibration and an uncertainty scale; 4: uncertainty terms in
-# quadrature with a fitted outside weight, the ridge member bounded near the training bands
+# quadrature with a fitted outside weight, the ridge member bounded near the training bands; 5: int8 embedding on x86,
+# the precision trained in kept in training_info (format 4 and older load with the bf16/fp32 trial, "float")
 FORMAT_VERSION = 5
 READABLE_FORMATS = (2, 3, 4, 5)  # older formats load with the calibration and uncertainty they were saved with
 MAX_OUTSIDE_RANGE = 3.0  # distance outside the training range (in training ranges) counted at most
