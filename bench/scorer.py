@@ -220,7 +220,7 @@ def main() -> None:
         passes = " ".join(f"{run:.1f}" for run in speed_runs[threads])
         print(
             f"{'essays/s':<14}{speed:>10.1f}{'':>14}   (batch of {len(test)}, {threads} torch thread(s);"
-            f" best of the passes {passes})"
+            f" best of the passes {passes}; MiniLM in {scorer.embedder.precision})"
         )
     oof = scorer.training_info.get("oof") or {}
     if oof:
@@ -314,6 +314,7 @@ def main() -> None:
         "essays_per_s_by_threads": {str(t): round(v, 1) for t, v in speeds.items()},
         "essays_per_s_passes": {str(t): [round(v, 1) for v in runs] for t, runs in speed_runs.items()},
         "cpu_count": os.cpu_count(),
+        "embedding_precision": scorer.embedder.precision,  # int8 | bf16 | fp32: speeds differ by CPU kind
         "train_seconds": round(train_seconds, 1),
         "perturbation_raised": {name: round(row["raised_share"], 4) for name, row in gaming.items()},
         "coverage": round(ours["coverage"], 4),
