@@ -106,7 +106,14 @@ class StaticInt8Linear(torch.nn.Module):
             quantized = torch.quantize_per_channel(
                 weight, scales, torch.zeros(len(scales), dtype=torch.long), 0, torch.qint8
             )
-        self.packed = torch.ops.quantized.linear_prepack(quantized, linear.bias.detach().float())
+        engine = torch.backends.quantized.engine
+        try:
+            # Packed for fbgemm, whose fp32-in, fp32-out product forward() calls; the default "x86" engine picks
+            # fbgemm or oneDNN by heuristics of its own.
+            torch.backends.quantized.engine = "fbgemm"
+            self.packed = torch.ops.quantized.linear_prepack(quantized, linear.bias.detach().float())
+        finally:
+            torch.backends.quantized.engine = engine
         self.register_buffer("channel_divisor", 1.0 / channel_scale)
         # The range holds zero, so that zero (padding, GELU's floor) is exact.
         low = min(float((channel_low / channel_scale).min()), 0.0)
