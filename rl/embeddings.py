@@ -144,19 +144,8 @@ class SentenceEmbedder:
             raise ValueError(f"layers {self.config.layers}: the model has {self.model.config.num_hidden_layers}")
         self.model.encoder.layer = self.model.encoder.layer[:depth]
         self.model.config.num_hidden_layers = depth
-        precision = self.config.precision
-        if precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
-        if precision == "int8" and not int8_kernels_available():
-            raise RuntimeError("int8 embedding needs PyTorch's fbgemm kernels (an x86 CPU with AVX2)")
-        self.use_int8 = precision == "int8" or (precision == "auto" and int8_kernels_available())
-        self.use_bf16 = precision == "bf16" or (
-            precision in ("auto", "float")
-            and not self.use_int8
-            and cpu_has_bf16_units()
-            and bf16_is_faster(self._trial_forward, (path, depth, torch.get_num_threads()))
-        )
-        if self.use_int8:
+        self.precision = self._resolve_precision(path, depth)  # int8 | bf16 | fp32
+        if self.precision == "int8":
             key = (path, depth)
             if key not in _INT8_INPUT_RANGES:
                 _INT8_INPUT_RANGES[key] = self._linear_input_ranges(int8_calibration_texts())
@@ -174,10 +163,20 @@ class SentenceEmbedder:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             self.model(input_ids=input_ids, attention_mask=torch.ones_like(input_ids))
 
-    @property
-    def precision(self) -> str:
-        """The precision in use: int8, bf16 or fp32."""
-        return "int8" if self.use_int8 else "bf16" if self.use_bf16 else "fp32"
+    def _resolve_precision(self, path: str, depth: int) -> str:
+        """What config.precision means on this machine: int8, bf16 or fp32."""
+        precision = self.config.precision
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        if precision == "int8" and not int8_kernels_available():
+            raise RuntimeError("int8 embedding needs PyTorch's fbgemm kernels (an x86 CPU with AVX2)")
+        if precision == "auto" and int8_kernels_available():
+            return "int8"
+        if precision in ("auto", "float"):
+            trial_key = (path, depth, torch.get_num_threads())
+            faster = cpu_has_bf16_units() and bf16_is_faster(self._trial_forward, trial_key)
+            return "bf16" if faster else "fp32"
+        return precision
 
     def _linear_input_ranges(self, texts: list[str]) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
         """Smallest and largest input of each channel of each linear layer of the encoder over these texts, in fp32
@@ -288,7 +287,7 @@ class SentenceEmbedder:
         layers = list(self.config.layers)
         pooled = np.zeros((len(windows), len(layers), EMBEDDING_DIM), dtype=np.float32)
         pad = self.tokenizer.pad_token_id
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.use_bf16):
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             for length, batch in batches:
                 # Always batch_size rows (the spare ones are padding): CPU kernels are chosen by matrix shape, and a
                 # fixed shape keeps each vector bit-identical however many texts come in.

@@ -131,12 +131,8 @@ class Scorer:
         if self._embedder is None:
             from rl.embeddings import EmbedderConfig, SentenceEmbedder
 
-            precision = self.config.embedding_precision
-            if precision == "auto" and self.training_info.get("embedding_precision") in ("bf16", "fp32"):
-                # Trained where int8 kernels were missing: bf16 and fp32 vectors agree closely, int8 ones less so.
-                precision = "float"
             self._embedder = SentenceEmbedder(
-                EmbedderConfig(precision=precision, disk_cache=self.config.embedding_cache)
+                EmbedderConfig(precision=self.config.embedding_precision, disk_cache=self.config.embedding_cache)
             )
         return self._embedder
 
@@ -266,8 +262,12 @@ def load_scorer(folder) -> Scorer:
         state["config"] |= {"calibration": "stretch", "uncertainty_coverage": 0.0}
     if version <= 3:
         state |= {"outside_weight": 1.0, "uncertainty_terms": "sum"}
-    if version <= 4 and state["config"].get("embedding_precision", "auto") == "auto":
-        # Trained before int8 embedding: its features were bf16 or fp32, by the timed trial "float" still runs.
+    trained_in = state["training_info"].get("embedding_precision")
+    if state["config"].get("embedding_precision", "auto") == "auto" and (
+        version <= 4 or trained_in in ("bf16", "fp32")
+    ):
+        # Features computed in bf16 or fp32 (before int8 embedding, or where int8 kernels were missing): keep them so,
+        # by the timed trial "float" runs; bf16 and fp32 vectors agree closely, int8 ones less so.
         state["config"]["embedding_precision"] = "float"
     scorer = Scorer(ScorerConfig(**state["config"]))
     for key in (
