@@ -377,8 +377,9 @@ def tune_threshold(config, sentences: int = 200, harm_weight: float = HARM_WEIGH
     size = corrector.settings.chunk_size  # analyses hold a tokens x vocabulary table each: a chunk at a time
     for begin in range(0, len(pairs), size):
         chunk = pairs[begin : begin + size]
-        for (shown, original), analysis in zip(chunk, corrector.lm.analyse([p[0] for p in chunk]), strict=True):
-            for rank, (gain, span) in enumerate(corrector.scored_candidates(analysis)):
+        scored = corrector.scored_candidates(corrector.lm.analyse([p[0] for p in chunk]))
+        for (shown, original), candidates in zip(chunk, scored, strict=True):
+            for rank, (gain, span) in enumerate(candidates):
                 outcome = edit_outcome(shown, original, span)
                 every_edit.append((span.kind, gain, outcome))
                 if rank == 0:

@@ -142,6 +142,11 @@ def main() -> None:
         help="standard errors by which the rater calibration must beat no change (default: the shipped one)",
     )
     parser.add_argument("--no-shift", action="store_true", help="skip the shift evaluation (about 3 extra trainings)")
+    parser.add_argument(
+        "--embedding-precision",
+        default="auto",
+        help="MiniLM's precision (rl.embeddings.PRECISIONS): compare int8 with float on one machine",
+    )
     args = parser.parse_args()
 
     import torch
@@ -160,7 +165,7 @@ def main() -> None:
         train_scorer,
     )
 
-    config = ScorerConfig(embedding_cache=args.embedding_cache)
+    config = ScorerConfig(embedding_cache=args.embedding_cache, embedding_precision=args.embedding_precision)
     test = load_test_set(args.test_csv)
     train, data_report = load_training_set(exclude_texts=[r.essay for r in test])
     print(f"test: {len(test)} essays from {args.test_csv}")

@@ -147,54 +147,61 @@ class LanguageModel:
         return analyses
 
     @torch.no_grad()
-    def window_gains(self, analysis: Analysis, variants: list[list[int]]) -> list[float]:
-        """Log-probability gain of each variant (token ids of an edited sentence) over the analysed sentence, counted
-        from the first changed token to `window` tokens past the last one; the shared prefix is not run again."""
+    def window_gains(self, jobs: Sequence[tuple[Analysis, list[list[int]]]]) -> list[list[float]]:
+        """For each (analysed sentence, variants): the log-probability gain of each variant (token ids of an edited
+        sentence) over the sentence, counted from the first changed token to `window` tokens past the last one.
+
+        The shared prefix is not run again: each variant is fed from its first changed token on top of its sentence's
+        cached keys and values. Variants of many sentences and change points share one forward pass, their cached
+        prefixes right-padded to the longest and the gap masked: a pass over one or two rows costs nearly what one
+        over thirty does (on 2 CPU cores 160 ms for one row of SmolLM2, 26 ms a row in a batch of 32).
+        """
         from transformers import DynamicCache
 
-        original = analysis.scored.token_ids
-        plans = []
-        for ids in variants:
-            d = _first_difference(original, ids)
-            same_tail = _common_suffix(original[d:], ids[d:])
-            end_o = min(len(original), len(original) - same_tail + self.window)
-            end_v = min(len(ids), len(ids) - same_tail + self.window)
-            plans.append((d, end_o, end_v))
-        gains = [0.0] * len(variants)
-        groups: dict[int, list[int]] = {}
-        for k, (d, _, _) in enumerate(plans):
-            groups.setdefault(d, []).append(k)
+        rows = []  # (job, variant, first changed token d, tokens to feed, targets)
+        gains = [[0.0] * len(variants) for _, variants in jobs]
+        for j, (analysis, variants) in enumerate(jobs):
+            original = analysis.scored.token_ids
+            for v, ids in enumerate(variants):
+                d = _first_difference(original, ids)
+                same_tail = _common_suffix(original[d:], ids[d:])
+                end_o = min(len(original), len(original) - same_tail + self.window)
+                end_v = min(len(ids), len(ids) - same_tail + self.window)
+                # the first changed token is predicted by the prefix the original already ran
+                first = float(analysis.rows[d, ids[d]]) if d < len(ids) else 0.0
+                gains[j][v] = first - float(analysis.token_logprobs[d:end_o].sum())
+                if end_v - 1 > d:
+                    rows.append((j, v, d, ids[d : end_v - 1], ids[d + 1 : end_v]))
         p = len(self.prefix)
-        for d, members in groups.items():
-            for k in members:  # the first changed token is predicted by the prefix the original already ran
-                _, end_o, _ = plans[k]
-                first = float(analysis.rows[d, variants[k][d]]) if d < len(variants[k]) else 0.0
-                gains[k] = first - float(analysis.token_logprobs[d:end_o].sum())
-            feeds = [variants[k][d : plans[k][2] - 1] for k in members]
-            width = max(len(f) for f in feeds)
-            if width == 0:
-                continue
-            ids = torch.zeros((len(members), width), dtype=torch.long)
-            mask = torch.ones((len(members), p + d + width), dtype=torch.long)
-            for row, feed in enumerate(feeds):
+        rows.sort(key=lambda r: (r[2], len(r[3])))  # similar prefix and feed lengths: less padding
+        for begin in range(0, len(rows), self.batch_size):
+            batch = rows[begin : begin + self.batch_size]
+            prefix = p + max(r[2] for r in batch)
+            width = max(len(r[3]) for r in batch)
+            ids = torch.zeros((len(batch), width), dtype=torch.long)
+            mask = torch.zeros((len(batch), prefix + width), dtype=torch.long)
+            positions = torch.zeros((len(batch), width), dtype=torch.long)
+            layers = []
+            for keys, values in jobs[batch[0][0]][0].cache:
+                shape = (len(batch), keys.shape[1], prefix, keys.shape[3])
+                layers.append((keys.new_zeros(shape), values.new_zeros(shape)))
+            for row, (j, _, d, feed, _) in enumerate(batch):
                 ids[row, : len(feed)] = torch.tensor(feed, dtype=torch.long)
-                mask[row, p + d + len(feed) :] = 0
-            cache = DynamicCache(
-                [(k[:, :, : p + d].expand(len(members), -1, -1, -1).contiguous(),
-                  v[:, :, : p + d].expand(len(members), -1, -1, -1).contiguous()) for k, v in analysis.cache]
-            )  # fmt: skip
-            positions = torch.arange(p + d, p + d + width).unsqueeze(0).expand(len(members), -1)
+                mask[row, : p + d] = 1
+                mask[row, prefix : prefix + len(feed)] = 1
+                positions[row] = torch.arange(p + d, p + d + width)
+                for (keys, values), (k, v) in zip(layers, jobs[j][0].cache, strict=True):
+                    keys[row, :, : p + d] = k[0, :, : p + d]
+                    values[row, :, : p + d] = v[0, :, : p + d]
             logits = self.model(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
-                cache=cache,
+                cache=DynamicCache(layers),
                 position_ids=positions.to(self.device),
             ).logits.float()
-            rows = torch.log_softmax(logits, dim=-1).cpu()
-            for row, k in enumerate(members):
-                targets = variants[k][d + 1 : plans[k][2]]
-                if targets:
-                    gains[k] += float(rows[row, torch.arange(len(targets)), torch.tensor(targets)].sum())
+            logprobs = torch.log_softmax(logits, dim=-1).cpu()
+            for row, (j, v, _, _, targets) in enumerate(batch):
+                gains[j][v] += float(logprobs[row, torch.arange(len(targets)), torch.tensor(targets)].sum())
         return gains
 
 
@@ -286,9 +293,24 @@ class Corrector:
         self.lm = lm
         self.settings = settings or CorrectorSettings()
 
-    def scored_candidates(self, analysis: Analysis, settled: Sequence[Range] = ()) -> list[tuple[float, Span]]:
-        """(log-probability gain, span) of the sentence's shortlisted candidates, best first; none changes a `settled`
-        (start, end) range, text an earlier round already corrected."""
+    def scored_candidates(
+        self, analyses: Sequence[Analysis], settled: Sequence[Sequence[Range]] | None = None
+    ) -> list[list[tuple[float, Span]]]:
+        """For each analysed sentence, (log-probability gain, span) of its shortlisted candidates, best first; none
+        changes a `settled` (start, end) range of its sentence, text an earlier round already corrected. The
+        shortlists of all the sentences are scored in shared batches."""
+        shortlists = [self._shortlist(analysis, settled[i] if settled else ()) for i, analysis in enumerate(analyses)]
+        jobs = [
+            (analysis, [ids for _, ids in shortlist]) for analysis, shortlist in zip(analyses, shortlists, strict=True)
+        ]
+        gains = self.lm.window_gains(jobs)
+        return [
+            sorted(((g, span) for g, (span, _) in zip(sentence_gains, shortlist, strict=True)), key=lambda g: -g[0])
+            for sentence_gains, shortlist in zip(gains, shortlists, strict=True)
+        ]
+
+    def _shortlist(self, analysis: Analysis, settled: Sequence[Range]) -> list[tuple[Span, list[int]]]:
+        """(span, token ids of the edited sentence) of the candidates whose first changed token looks best."""
         s = self.settings
         original = analysis.scored
         spans = [span for span in candidate_spans(original.text) if not any(_inside(span, r) for r in settled)]
@@ -305,16 +327,15 @@ class Corrector:
         ranked.sort(key=lambda r: r[0], reverse=True)
         shortlist = [r for r in ranked if r[1].kind != "insertion"][: s.max_scored]
         shortlist += [r for r in ranked if r[1].kind == "insertion"][: s.max_inserted]
-        gains = self.lm.window_gains(analysis, [ids for _, _, ids in shortlist])
-        return sorted(((g, span) for g, (_, span, _) in zip(gains, shortlist, strict=True)), key=lambda g: -g[0])
+        return [(span, ids) for _, span, ids in shortlist]
 
     def required_gain(self, kind: str) -> float:
         """Nats a candidate of this kind must gain to be applied."""
         return self.settings.threshold + self.settings.kind_margins.get(kind, 0.0)
 
-    def _propose(self, analysis: Analysis, settled: Sequence[Range]) -> tuple[list[Span], float]:
-        """The non-overlapping candidates that gain more than the threshold, best first, and the best gain."""
-        scored = self.scored_candidates(analysis, settled)
+    def _propose(self, scored: list[tuple[float, Span]]) -> tuple[list[Span], float]:
+        """The non-overlapping candidates of one sentence (scored_candidates) that gain more than the threshold,
+        best first, and the best gain."""
         chosen: list[Span] = []
         for gain, span in scored:
             if gain > self.required_gain(span.kind) and not any(_overlaps(span, c) for c in chosen):
@@ -348,7 +369,7 @@ class Corrector:
             texts = [current[i] for i in active]
             analyses = [] if last else self.lm.analyse(texts)
             scored = self.lm.score(texts) if last else [a.scored for a in analyses]
-            next_active = []
+            proposing = []  # (position, sentence) of the sentences that look for corrections this round
             for position, i in enumerate(active):
                 logprob = scored[position].logprob
                 start.setdefault(i, logprob)
@@ -361,11 +382,16 @@ class Corrector:
                         now[i] = before + best
                         continue
                     applied[i] += spans
-                if last:
-                    continue
-                chosen, best = self._propose(analyses[position], settled[i])
+                if not last:
+                    proposing.append((position, i))
+            candidates = self.scored_candidates(
+                [analyses[position] for position, _ in proposing], [settled[i] for _, i in proposing]
+            )
+            next_active = []
+            for (position, i), scored_spans in zip(proposing, candidates, strict=True):
+                chosen, best = self._propose(scored_spans)
                 if chosen:
-                    pending[i] = (logprob, current[i], chosen, best, settled[i])
+                    pending[i] = (scored[position].logprob, current[i], chosen, best, settled[i])
                     current[i], settled[i] = _apply_spans(current[i], chosen, settled[i])
                     next_active.append(i)
             active = next_active
