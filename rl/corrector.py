@@ -14,7 +14,9 @@ for a synonym ("Consequently, => As a result," gained up to 12 nats) and called 
 Cost on a CPU: one forward pass over each sentence gives the next-token distribution at every position and the
 attention cache, so each candidate gets a cheap first score (the log-probability of its first changed token against
 the original's, with the same left context); only the best few per sentence are scored, from their first changed token
-to a few tokens past the change, on top of the cached prefix; the sentence a round produced is scored in full.
+to a few tokens past the change, on top of the cached prefix, the shortlists of a chunk of sentences together in
+shared forward passes (a pass costs nearly as much for one row as for thirty); the sentence a round produced is scored
+in full.
 """
 
 import copy

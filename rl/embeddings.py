@@ -232,20 +232,23 @@ class SentenceEmbedder:
         for key, text in zip(keys, texts, strict=True):
             if key not in self._memory and key not in self._disk and key not in missing:
                 missing[key] = text
+        computed: dict[str, np.ndarray] = {}  # held here: more new texts than the memory cache holds evict each other
         if missing:
-            vectors = self._compute(list(missing.values()))
-            for key, vector in zip(missing, vectors, strict=True):
+            computed = dict(zip(missing, self._compute(list(missing.values())), strict=True))
+            for key, vector in computed.items():
                 self._remember(key, vector)
                 if self.config.disk_cache:
                     self._disk[key] = vector
                     self._disk_dirty = True
         out = np.empty((len(texts), len(self.config.layers), EMBEDDING_DIM), dtype=np.float32)
         for row, key in enumerate(keys):
-            vector = self._memory.get(key)
+            vector = computed.get(key)
+            if vector is None:
+                vector = self._memory.get(key)
             if vector is None:
                 vector = self._disk[key]
                 self._remember(key, vector)
-            else:
+            elif key in self._memory:
                 self._memory.move_to_end(key)
             out[row] = vector
         return out
