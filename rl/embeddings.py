@@ -242,15 +242,14 @@ class SentenceEmbedder:
                     self._disk_dirty = True
         out = np.empty((len(texts), len(self.config.layers), EMBEDDING_DIM), dtype=np.float32)
         for row, key in enumerate(keys):
-            vector = computed.get(key)
-            if vector is None:
-                vector = self._memory.get(key)
-            if vector is None:
-                vector = self._disk[key]
-                self._remember(key, vector)
+            if key in computed:
+                out[row] = computed[key]
             elif key in self._memory:
                 self._memory.move_to_end(key)
-            out[row] = vector
+                out[row] = self._memory[key]
+            else:
+                out[row] = self._disk[key]
+                self._remember(key, self._disk[key])
         return out
 
     def save_disk_cache(self) -> None:
