@@ -4,6 +4,8 @@ Each candidate replaces one word (or inserts one before it) with an alternative 
 - spelling: an unknown word -> known words within two keystrokes (rapidfuzz over wordfreq's frequent English words,
   checked against pyspellchecker's dictionary), or split in two ("alot" -> "a lot", "12years" -> "12 years");
 - inflection: the other forms of the word's noun or verb lemma (lemminflect): "he go" -> "he goes";
+- word form: the same stem in another part of speech ("it is easy done" -> "easily", "environment problems" ->
+  "environmental");
 - confusion sets: articles, prepositions, and words learners swap (their/there, then/than, much/many ...);
 - article insertion before a noun or adjective, deletion of an article or preposition;
 - insertion of a function word learners leave out (INSERTED_WORDS: "want go" -> "want to go", "it important" -> "it
@@ -266,6 +268,66 @@ def inflections(word: str) -> tuple[str, ...]:
     return tuple(sorted(f for f in forms if f in dictionary()))
 
 
+# Derivational word forms learners confuse ("it is easy to" / "easily", "environment problems" / "environmental"):
+# (ending, ending) pairs, each way. Adjective <-> adverb pairs need lemminflect to call the -ly word an adverb and the
+# other an adjective ("early" is no adverb of "ear"); verb -> noun pairs need a verb ("apart" is no verb of
+# "apartment"); the other forms keep a stem of MIN_WORD_FORM_STEM letters ("final" is no form of "fin"), one more
+# for a bare "-y" ("earl" / "early").
+ADVERB_ENDINGS = (("", "ly"), ("y", "ily"), ("le", "ly"), ("ic", "ically"))
+VERB_NOUN_ENDINGS = (("", "ment"), ("te", "tion"))
+NOUN_ADJECTIVE_ENDINGS = (
+    ("ance", "ant"), ("ence", "ent"), ("ble", "bility"), ("y", "ic"), ("ce", "cial"), ("", "ful"), ("", "al"),
+    ("e", "al"), ("", "ness"), ("y", "iness"), ("", "y"),
+)  # fmt: skip
+MIN_WORD_FORM_STEM = 4
+
+
+def _has_pos(word: str, pos: str) -> bool:
+    import lemminflect
+
+    return pos in lemminflect.getAllLemmas(word)
+
+
+def _common(word: str) -> bool:
+    return word in dictionary() and zipf(word) >= MIN_SUGGESTION_ZIPF
+
+
+@lru_cache(maxsize=50_000)
+def word_forms(word: str) -> tuple[str, ...]:
+    """Common words of the same stem in another part of speech: "easy" -> easily, "importance" -> important,
+    "develop" -> development (the endings above)."""
+    lower = word.lower()
+    forms = set()
+
+    def swap(ending: str, other: str, min_stem: int = MIN_WORD_FORM_STEM) -> str | None:
+        stem = lower[: len(lower) - len(ending)]
+        if lower.endswith(ending) and len(stem) >= min_stem and _common(stem + other):
+            return stem + other
+        return None
+
+    for adjective_ending, adverb_ending in ADVERB_ENDINGS:
+        if not lower.endswith("ly") and _has_pos(lower, "ADJ"):
+            adverb = swap(adjective_ending, adverb_ending, min_stem=3)
+            if adverb and _has_pos(adverb, "ADV"):
+                forms.add(adverb)
+        if _has_pos(lower, "ADV"):
+            adjective = swap(adverb_ending, adjective_ending, min_stem=3)
+            if adjective and _has_pos(adjective, "ADJ"):
+                forms.add(adjective)
+    for verb_ending, noun_ending in VERB_NOUN_ENDINGS:
+        if _has_pos(lower, "VERB"):
+            forms.add(swap(verb_ending, noun_ending))
+        verb = swap(noun_ending, verb_ending)
+        if verb and _has_pos(verb, "VERB"):
+            forms.add(verb)
+    for one, other in NOUN_ADJECTIVE_ENDINGS:
+        min_stem = MIN_WORD_FORM_STEM + ((one, other) == ("", "y"))
+        forms.update((swap(one, other, min_stem), swap(other, one, min_stem)))
+    forms.discard(None)
+    forms.discard(lower)
+    return tuple(sorted(forms))
+
+
 def _plural_only_noun_lemmas(word: str) -> tuple[str, ...]:
     """The singulars of a word that is only ever a plural noun ("sciences" -> "science"; not "needs", also a verb)."""
     import lemminflect
@@ -381,6 +443,8 @@ def candidate_spans(sentence: str) -> list[Span]:
         for form in inflections(word):
             if form not in keep_plural:
                 add(_keep_case(word, form), "inflection")
+        for form in word_forms(word):
+            add(_keep_case(word, form), "word_form")
         if previous not in _NO_ARTICLE_AFTER and not word[:1].isupper() and _is_nounish(word):
             for article in ("the", _an_or_a(word)):
                 add(f"{article} ", "article", start, start)

@@ -31,6 +31,7 @@ DEFAULT_KIND_MARGINS = {
     "insertion": 1.0,
     "preposition": 3.0,
     "spelling": 0.0,
+    "word_form": 1.0,
 }
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
