@@ -269,10 +269,11 @@ def inflections(word: str) -> tuple[str, ...]:
 
 
 # Derivational word forms learners confuse ("it is easy to" / "easily", "environment problems" / "environmental"):
-# (ending, ending) pairs, each way. Adjective <-> adverb pairs need lemminflect to call the -ly word an adverb and the
-# other an adjective ("early" is no adverb of "ear"); verb -> noun pairs need a verb ("apart" is no verb of
-# "apartment"); the other forms keep a stem of MIN_WORD_FORM_STEM letters ("final" is no form of "fin"), one more
-# for a bare "-y" ("earl" / "early").
+# (ending, ending) pairs. Adjective <-> adverb pairs need lemminflect to call the -ly word an adverb and the other an
+# adjective ("early" is no adverb of "ear"). A verb may become its noun ("apart" is no verb: no "apartment"), a noun
+# never loses its ending (that fixed none of the project's own sentences and made "job contentment" "job content").
+# Nouns and adjectives go both ways. Forms other than adverbs keep a stem of MIN_WORD_FORM_STEM letters ("final" is
+# no form of "fin"), one more for a bare "-y" ("earl" / "early").
 ADVERB_ENDINGS = (("", "ly"), ("y", "ily"), ("le", "ly"), ("ic", "ically"))
 VERB_NOUN_ENDINGS = (("", "ment"), ("te", "tion"))
 NOUN_ADJECTIVE_ENDINGS = (
@@ -317,9 +318,6 @@ def word_forms(word: str) -> tuple[str, ...]:
     for verb_ending, noun_ending in VERB_NOUN_ENDINGS:
         if _has_pos(lower, "VERB"):
             forms.add(swap(verb_ending, noun_ending))
-        verb = swap(noun_ending, verb_ending)
-        if verb and _has_pos(verb, "VERB"):
-            forms.add(verb)
     for one, other in NOUN_ADJECTIVE_ENDINGS:
         min_stem = MIN_WORD_FORM_STEM + ((one, other) == ("", "y"))
         forms.update((swap(one, other, min_stem), swap(other, one, min_stem)))

@@ -23,6 +23,7 @@ def test_no_form_from_a_shared_spelling_alone():
     assert word_forms("early") == ()  # "ear" is no adjective, "earl" no noun of it
     assert "fin" not in word_forms("final")  # stems keep four letters
     assert word_forms("apart") == ()  # "apart" is no verb: no "apartment"
+    assert word_forms("contentment") == ()  # a noun keeps its ending: "job contentment" is no "job content"
     assert word_forms("family") == ()
     assert word_forms("the") == ()
 
